@@ -1,0 +1,89 @@
+//! The command line: clap definitions, one file per subcommand, exit codes.
+
+mod demo;
+pub mod exit;
+mod fmt;
+mod import;
+mod init;
+mod output;
+mod workspace;
+
+use clap::{Parser, Subcommand};
+use std::io::Write;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+/// TenantGate: Microsoft 365 tenant policies as code, reviewed in Git.
+#[derive(Debug, Parser)]
+#[command(name = "tenantgate", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 clean, 1 findings or an incomplete import, 2 usage, configuration or runtime error."
+)]
+pub struct Cli {
+    /// Run as if TenantGate was started in DIR (like git -C).
+    #[arg(short = 'C', global = true, value_name = "DIR")]
+    pub chdir: Option<PathBuf>,
+
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a policy repository: git init (when needed) and a commented tenantgate.toml.
+    Init(init::InitArgs),
+    /// Adopt an existing export (IntuneCD, IntuneManagement, Graph JSON) into tenants/ENV/.
+    Import(import::ImportArgs),
+    /// Rewrite policy files in canonical form (script side files are never touched).
+    Fmt(fmt::FmtArgs),
+    /// Build a demo policy repository from the built-in DEV and PROD tenants.
+    Demo(demo::DemoArgs),
+}
+
+/// Entry point of the binary.
+pub fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                exit::ERROR
+            } else {
+                exit::CLEAN
+            });
+        }
+    };
+    init_logging();
+    if let Some(dir) = &cli.chdir
+        && let Err(e) = std::env::set_current_dir(dir)
+    {
+        eprintln!("error: cannot change to {}: {e}", dir.display());
+        return ExitCode::from(exit::ERROR);
+    }
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let result = match cli.command {
+        Command::Init(args) => init::run(args, &mut out),
+        Command::Import(args) => import::run(args, &mut out),
+        Command::Fmt(args) => fmt::run(args, &mut out),
+        Command::Demo(args) => demo::run(args, &mut out),
+    };
+    let _ = out.flush();
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("error: {}", output::error_chain(&e));
+            ExitCode::from(exit::ERROR)
+        }
+    }
+}
+
+fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(output::color_stderr())
+        .try_init();
+}

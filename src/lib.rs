@@ -1,0 +1,11 @@
+//! TenantGate: a Git-backed policy-as-code workflow engine for Microsoft 365 tenants.
+//!
+//! The library does the work; `main.rs` only calls [`cli::main`]. See `docs/architecture.md`.
+
+pub mod cli;
+pub mod config;
+pub mod policy;
+pub mod seed;
+pub mod snapshot;
+pub mod source;
+pub mod store;

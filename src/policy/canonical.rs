@@ -1,0 +1,230 @@
+//! The canonical writer: UTF-8 without BOM, LF, two-space indent, object keys sorted, one
+//! trailing newline. Because we write every byte, we can also record where each JSON pointer
+//! starts, which findings use for their line and column.
+
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// Where each JSON pointer of a canonical document starts: 1-based line and column (in
+/// characters). For an object member that is its key; for an array element, its value.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Positions {
+    map: BTreeMap<String, (usize, usize)>,
+}
+
+impl Positions {
+    pub fn get(&self, pointer: &str) -> Option<(usize, usize)> {
+        self.map.get(pointer).copied()
+    }
+
+    /// The position of `pointer`, or of its nearest ancestor that exists.
+    pub fn nearest(&self, pointer: &str) -> (usize, usize) {
+        let mut p = pointer;
+        loop {
+            if let Some(pos) = self.map.get(p) {
+                return *pos;
+            }
+            match p.rfind('/') {
+                Some(i) => p = &p[..i],
+                None => return (1, 1),
+            }
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.map.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.map.is_empty()
+    }
+}
+
+/// Canonical bytes of `value`.
+pub fn to_canonical(value: &Value) -> Vec<u8> {
+    let mut w = Writer {
+        out: Vec::with_capacity(4096),
+        positions: None,
+        line: 1,
+        line_start: 0,
+    };
+    w.value(value, 0, &mut String::new());
+    w.out.push(b'\n');
+    w.out
+}
+
+/// Canonical bytes of `value` and the position of every pointer in them.
+pub fn to_canonical_with_positions(value: &Value) -> (Vec<u8>, Positions) {
+    let mut w = Writer {
+        out: Vec::with_capacity(4096),
+        positions: Some(Positions::default()),
+        line: 1,
+        line_start: 0,
+    };
+    w.record("");
+    w.value(value, 0, &mut String::new());
+    w.out.push(b'\n');
+    (w.out, w.positions.unwrap_or_default())
+}
+
+struct Writer {
+    out: Vec<u8>,
+    positions: Option<Positions>,
+    line: usize,
+    line_start: usize,
+}
+
+impl Writer {
+    fn newline(&mut self, depth: usize) {
+        self.out.push(b'\n');
+        self.line += 1;
+        self.line_start = self.out.len();
+        for _ in 0..depth {
+            self.out.extend_from_slice(b"  ");
+        }
+    }
+
+    fn record(&mut self, pointer: &str) {
+        if let Some(p) = self.positions.as_mut() {
+            // Indentation is ASCII, so bytes since the line start equal characters.
+            let col = 1 + self.out.len() - self.line_start;
+            p.map.insert(pointer.to_string(), (self.line, col));
+        }
+    }
+
+    fn value(&mut self, v: &Value, depth: usize, pointer: &mut String) {
+        match v {
+            Value::Null => self.out.extend_from_slice(b"null"),
+            Value::Bool(true) => self.out.extend_from_slice(b"true"),
+            Value::Bool(false) => self.out.extend_from_slice(b"false"),
+            Value::Number(n) => self.out.extend_from_slice(n.to_string().as_bytes()),
+            Value::String(s) => write_string(&mut self.out, s),
+            Value::Array(items) => {
+                if items.is_empty() {
+                    self.out.extend_from_slice(b"[]");
+                    return;
+                }
+                self.out.push(b'[');
+                for (i, item) in items.iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    self.newline(depth + 1);
+                    let len = pointer.len();
+                    if self.positions.is_some() {
+                        pointer.push('/');
+                        pointer.push_str(&i.to_string());
+                        let p = pointer.clone();
+                        self.record(&p);
+                    }
+                    self.value(item, depth + 1, pointer);
+                    pointer.truncate(len);
+                }
+                self.newline(depth);
+                self.out.push(b']');
+            }
+            Value::Object(map) => {
+                if map.is_empty() {
+                    self.out.extend_from_slice(b"{}");
+                    return;
+                }
+                self.out.push(b'{');
+                // serde_json's map is ordered by key bytes (no `preserve_order`), but sort
+                // explicitly so the canonical form never depends on a feature flag.
+                let mut keys: Vec<&String> = map.keys().collect();
+                keys.sort_unstable();
+                for (i, key) in keys.into_iter().enumerate() {
+                    if i > 0 {
+                        self.out.push(b',');
+                    }
+                    self.newline(depth + 1);
+                    let len = pointer.len();
+                    if self.positions.is_some() {
+                        pointer.push('/');
+                        pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
+                        let p = pointer.clone();
+                        self.record(&p);
+                    }
+                    write_string(&mut self.out, key);
+                    self.out.extend_from_slice(b": ");
+                    self.value(&map[key], depth + 1, pointer);
+                    pointer.truncate(len);
+                }
+                self.newline(depth);
+                self.out.push(b'}');
+            }
+        }
+    }
+}
+
+fn write_string(out: &mut Vec<u8>, s: &str) {
+    out.push(b'"');
+    let bytes = s.as_bytes();
+    let mut start = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        let esc: &[u8] = match b {
+            b'"' => b"\\\"",
+            b'\\' => b"\\\\",
+            b'\n' => b"\\n",
+            b'\r' => b"\\r",
+            b'\t' => b"\\t",
+            0x08 => b"\\b",
+            0x0C => b"\\f",
+            0x00..=0x1F => {
+                out.extend_from_slice(&bytes[start..i]);
+                out.extend_from_slice(format!("\\u{b:04x}").as_bytes());
+                start = i + 1;
+                continue;
+            }
+            _ => continue,
+        };
+        out.extend_from_slice(&bytes[start..i]);
+        out.extend_from_slice(esc);
+        start = i + 1;
+    }
+    out.extend_from_slice(&bytes[start..]);
+    out.push(b'"');
+}
+
+/// Is `bytes` exactly the canonical form of the JSON it holds?
+pub fn is_canonical_text(bytes: &[u8], value: &Value) -> bool {
+    to_canonical(value) == bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn layout_is_sorted_two_space_lf_with_trailing_newline() {
+        let v = json!({"b": [1, {"y": null, "x": "q\"\n\u{1}é"}], "a": {}, "c": []});
+        let text = String::from_utf8(to_canonical(&v)).unwrap();
+        assert_eq!(
+            text,
+            "{\n  \"a\": {},\n  \"b\": [\n    1,\n    {\n      \"x\": \"q\\\"\\n\\u0001é\",\n      \"y\": null\n    }\n  ],\n  \"c\": []\n}\n"
+        );
+        // The output parses back to the same value.
+        let back: Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(back, v);
+    }
+
+    #[test]
+    fn positions_point_at_keys_and_elements() {
+        let v = json!({"name": "x", "settings": [{"id": "a/b"}], "t~": 1});
+        let (bytes, pos) = to_canonical_with_positions(&v);
+        let text = String::from_utf8(bytes).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        let (l, c) = pos.get("/settings/0/id").unwrap();
+        assert!(lines[l - 1][c - 1..].starts_with("\"id\""));
+        let (l, c) = pos.get("/settings/0").unwrap();
+        assert!(lines[l - 1][c - 1..].starts_with('{'));
+        let (l, c) = pos.get("/t~0").unwrap();
+        assert!(lines[l - 1][c - 1..].starts_with("\"t~\""));
+        assert_eq!(pos.get(""), Some((1, 1)));
+        assert_eq!(
+            pos.nearest("/settings/0/missing/deeper"),
+            pos.get("/settings/0").unwrap()
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! `tenants/<env>/.tenantgate/state.json`: which tenant object each file is. It maps
+//! `"<kind>/<slug>"` to the object id (when known), the root `@odata.type`, the display name
+//! and the names of the policy's secrets, so a policy keeps its file and its secret names when
+//! it is renamed.
+
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// Path of the state file inside an environment folder.
+pub const STATE_PATH: &str = ".tenantgate/state.json";
+
+pub const STATE_FORMAT: u32 = 1;
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Entry {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub odata_type: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub secrets: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct State {
+    pub format: u32,
+    /// `"<kind>/<slug>"` -> identity.
+    pub policies: BTreeMap<String, Entry>,
+}
+
+impl Default for State {
+    fn default() -> Self {
+        State {
+            format: STATE_FORMAT,
+            policies: BTreeMap::new(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StateError {
+    #[error("{0}")]
+    Json(#[from] crate::policy::decode::JsonError),
+    #[error("line {line}: {message}")]
+    Shape { line: usize, message: String },
+    #[error(
+        "state format {found} is newer than this TenantGate understands ({STATE_FORMAT}); upgrade TenantGate"
+    )]
+    TooNew { found: u32 },
+}
+
+impl State {
+    pub fn parse(bytes: &[u8]) -> Result<State, StateError> {
+        let (text, _) = crate::policy::decode::decode_text(bytes)
+            .map_err(crate::policy::decode::JsonError::from)?;
+        let state: State = serde_json::from_str(&text).map_err(|e| StateError::Shape {
+            line: e.line(),
+            message: e.to_string(),
+        })?;
+        if state.format > STATE_FORMAT {
+            return Err(StateError::TooNew {
+                found: state.format,
+            });
+        }
+        Ok(state)
+    }
+
+    /// Canonical bytes.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let value = serde_json::to_value(self).expect("state serialises");
+        crate::policy::canonical::to_canonical(&value)
+    }
+
+    /// Entries of one kind: slug -> entry.
+    pub fn of_kind<'a>(&'a self, kind: &'a str) -> impl Iterator<Item = (&'a str, &'a Entry)> + 'a {
+        let prefix = format!("{kind}/");
+        self.policies.iter().filter_map(move |(k, e)| {
+            k.strip_prefix(prefix.as_str())
+                .filter(|slug| !slug.contains('/'))
+                .map(|slug| (slug, e))
+        })
+    }
+}
+
+/// `"<kind>/<slug>"`.
+pub fn key(kind: &str, slug: &str) -> String {
+    format!("{kind}/{slug}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_refuses_newer_formats() {
+        let mut s = State::default();
+        s.policies.insert(
+            key("settings-catalog", "a"),
+            Entry {
+                id: Some("1".into()),
+                odata_type: None,
+                name: "A".into(),
+                secrets: BTreeMap::new(),
+            },
+        );
+        let bytes = s.to_bytes();
+        assert_eq!(State::parse(&bytes).unwrap(), s);
+        assert_eq!(s.of_kind("settings-catalog").count(), 1);
+        assert_eq!(s.of_kind("settings").count(), 0);
+        let err = State::parse(br#"{"format": 9, "policies": {}}"#).unwrap_err();
+        assert!(err.to_string().contains("newer"), "{err}");
+        let err =
+            State::parse(b"{\"format\": 1,\n \"policies\": {\"x\": {\"nme\": 1}}}").unwrap_err();
+        assert!(
+            err.to_string().starts_with("line 2: unknown field `nme`"),
+            "{err}"
+        );
+    }
+}

@@ -162,7 +162,7 @@ fn import_all(
             env.to_uppercase(),
             report.imported(),
             kinds,
-            report.count(|o| matches!(o, FileOutcome::Used(_))),
+            report.count(|o| matches!(o, FileOutcome::Used { .. })),
             match &report.commit {
                 Some(c) => format!(", commit {}", short(c)),
                 None => String::new(),

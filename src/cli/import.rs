@@ -105,7 +105,7 @@ pub fn print_text(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
                 )?,
                 None => writeln!(out, "imported    {} -> {path}", f.origin)?,
             },
-            FileOutcome::Used(what) => writeln!(out, "read        {}: {what}", f.origin)?,
+            FileOutcome::Used { what } => writeln!(out, "read        {}: {what}", f.origin)?,
             FileOutcome::Skipped {
                 reason,
                 blocks_kind: false,

@@ -95,7 +95,7 @@ pub fn parse_json(bytes: &[u8]) -> Result<Value, JsonError> {
     }
     serde_json::from_str(&text).map_err(|e| JsonError::Syntax {
         line: e.line(),
-        column: e.column(),
+        column: e.column().max(1),
         message: syntax_message(&e),
     })
 }

@@ -234,7 +234,7 @@ pub fn write_snapshot(
             Loaded::Held(k) => held.push(k),
             Loaded::Used { origin, what } => report.files.push(FileReport {
                 origin,
-                outcome: FileOutcome::Used(what),
+                outcome: FileOutcome::Used { what },
             }),
             Loaded::Skipped {
                 origin,

@@ -13,7 +13,7 @@ pub enum FileOutcome {
         renamed_from: Option<String>,
     },
     /// Read for references only.
-    Used(String),
+    Used { what: String },
     Skipped {
         reason: String,
         /// It belonged to a kind that is therefore left as it is.

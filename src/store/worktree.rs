@@ -45,6 +45,11 @@ impl Store {
             None => BTreeMap::new(),
         };
         let index = self.load_index()?;
+        let index_secs = std::fs::metadata(self.repo.index_path())
+            .ok()
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map_or(u32::MAX, |d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX));
         let mut staged: BTreeMap<String, (ObjectId, gix::index::entry::Stat)> = BTreeMap::new();
         for e in index.entries() {
             let path = e.path(&index).to_str_lossy().into_owned();
@@ -74,8 +79,13 @@ impl Store {
                     let meta = gix::index::fs::Metadata::from_path_no_follow(&abs)
                         .map_err(io_err(&abs))?;
                     let now = gix::index::entry::Stat::from_fs(&meta).ok();
-                    let same_stat = now
-                        .is_some_and(|n| stat.matches(&n, Default::default()) && n.mtime.secs != 0);
+                    // As git does: a file written in the same second as the index may have
+                    // changed without its stat showing it ("racily clean"), so read it.
+                    let racy = stat.mtime.secs >= index_secs;
+                    let same_stat = !racy
+                        && now.is_some_and(|n| {
+                            stat.matches(&n, Default::default()) && n.mtime.secs != 0
+                        });
                     if !same_stat {
                         let bytes = std::fs::read(&abs).map_err(io_err(&abs))?;
                         if blob_id(&bytes) != *id {

@@ -364,14 +364,7 @@ fn sort_set(items: &mut [Value], key: &[&str]) {
     let mut keyed: Vec<(Vec<Vec<u8>>, Vec<u8>, Value)> = items
         .iter_mut()
         .map(|v| {
-            let k: Vec<Vec<u8>> = key
-                .iter()
-                .map(|p| match v.pointer(p) {
-                    Some(Value::String(s)) => s.as_bytes().to_vec(),
-                    Some(other) => super::canonical::to_canonical(other),
-                    None => Vec::new(),
-                })
-                .collect();
+            let k = set_key(v, key);
             let full = super::canonical::to_canonical(v);
             (k, full, std::mem::take(v))
         })
@@ -383,6 +376,87 @@ fn sort_set(items: &mut [Value], key: &[&str]) {
     for (slot, (_, _, v)) in items.iter_mut().zip(keyed) {
         *slot = v;
     }
+}
+
+fn set_key(v: &Value, key: &[&str]) -> Vec<Vec<u8>> {
+    key.iter()
+        .map(|p| match v.pointer(p) {
+            Some(Value::String(s)) => s.as_bytes().to_vec(),
+            Some(other) => super::canonical::to_canonical(other),
+            None => Vec::new(),
+        })
+        .collect()
+}
+
+/// Is `doc` already what [`normalize`] in [`Mode::Format`] makes of it (no field to drop, no
+/// set out of order, no redundant root type)? The same answer as normalising a copy and
+/// comparing, without the copy or the rewrite: lint asks it of every file.
+pub fn is_normal(kind: &'static Kind, doc: &Value) -> bool {
+    fn go(v: &Value, path: &mut DocPath, cx: &Cx<'_>) -> bool {
+        match v {
+            Value::Object(map) => {
+                let is_root = path.is_empty();
+                if !map.keys().all(|k| keep_key(path, k, is_root, cx)) {
+                    return false;
+                }
+                for (k, child) in map {
+                    path.push_key(k);
+                    let ok = go(child, path, cx);
+                    path.pop();
+                    if !ok {
+                        return false;
+                    }
+                }
+                true
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    path.push_index(i);
+                    let ok = go(child, path, cx);
+                    path.pop();
+                    if !ok {
+                        return false;
+                    }
+                }
+                match cx.c.sets.iter().find(|(p, _)| p.matches_doc(path)) {
+                    None => true,
+                    Some((_, key)) => {
+                        let mut prev: Option<(Vec<Vec<u8>>, &Value)> = None;
+                        for item in items {
+                            let k = set_key(item, key);
+                            if let Some((pk, pv)) = &prev {
+                                let order = pk.cmp(&k).then_with(|| {
+                                    super::canonical::to_canonical(pv)
+                                        .cmp(&super::canonical::to_canonical(item))
+                                });
+                                if order == Ordering::Greater {
+                                    return false;
+                                }
+                            }
+                            prev = Some((k, item));
+                        }
+                        true
+                    }
+                }
+            }
+            _ => true,
+        }
+    }
+    let Value::Object(root) = doc else {
+        return false;
+    };
+    if let Some(Value::String(t)) = root.get("@odata.type")
+        && t.strip_prefix(GRAPH_TYPE_PREFIX).unwrap_or(t) == kind.base_type
+    {
+        return false;
+    }
+    let cx = Cx {
+        kind,
+        c: compiled(kind),
+        mode: Mode::Format,
+        secrets: Vec::new(),
+    };
+    go(doc, &mut DocPath::new(), &cx)
 }
 
 /// Call `f` on every string at one of `kind`'s reference paths (sources use it to turn their
@@ -468,6 +542,72 @@ mod tests {
             false,
         );
         d
+    }
+
+    #[test]
+    fn is_normal_agrees_with_normalising_a_copy() {
+        let cases = [
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "roleScopeTagIds": ["@scopeTag:B", "@scopeTag:A"]}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "roleScopeTagIds": ["@scopeTag:A", "@scopeTag:B"]}),
+            ),
+            (&SETTINGS_CATALOG, json!({"name": "A", "id": "x"})),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "settings": [{"id": "0", "settingInstance": {"settingDefinitionId": "a"}}]}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "settings": [
+                {"settingInstance": {"settingDefinitionId": "b"}},
+                {"settingInstance": {"settingDefinitionId": "a"}}]}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "settings": [
+                {"settingInstance": {"settingDefinitionId": "a", "choiceSettingValue": {"children": [
+                    {"settingDefinitionId": "z"}, {"settingDefinitionId": "y"}]}}}]}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "x@odata.type": "#Int64"}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "name": "A"}),
+            ),
+            (
+                &DEVICE_CONFIGURATIONS,
+                json!({"@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "A",
+                "omaSettings": [{"@odata.type": "#microsoft.graph.omaSettingString", "value": "v"}],
+                "nested": {"@odata.type": "#microsoft.graph.notDerived"}}),
+            ),
+            (
+                &CONDITIONAL_ACCESS,
+                json!({"displayName": "A", "conditions": {"users": {"includeUsers": ["b", "a"]}}}),
+            ),
+            (
+                &CONDITIONAL_ACCESS,
+                json!({"displayName": "A", "conditions": {"users": {"includeUsers": ["a", "b", "b"]}}}),
+            ),
+        ];
+        for (kind, doc) in cases {
+            let normalised = normalize(kind, doc.clone(), Mode::Format).unwrap().doc;
+            assert_eq!(is_normal(kind, &doc), normalised == doc, "{doc}");
+        }
+        // Every kind's canonical corpus file is normal.
+        for k in crate::policy::KINDS {
+            let doc = json!({k.name_field: "A", "assignments": [
+                {"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "@group:B"}},
+                {"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}]});
+            let normalised = normalize(k, doc.clone(), Mode::Format).unwrap().doc;
+            assert!(is_normal(k, &normalised), "{}: {normalised}", k.name);
+            assert_eq!(is_normal(k, &doc), normalised == doc, "{}", k.name);
+        }
     }
 
     #[test]

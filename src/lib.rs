@@ -4,7 +4,9 @@
 
 pub mod cli;
 pub mod config;
+pub mod lint;
 pub mod policy;
+pub mod report;
 pub mod seed;
 pub mod snapshot;
 pub mod source;

@@ -3,9 +3,12 @@
 mod demo;
 pub mod exit;
 mod fmt;
+mod hooks;
 mod import;
 mod init;
+mod lint;
 mod output;
+mod rules;
 mod workspace;
 
 use clap::{Parser, Subcommand};
@@ -38,6 +41,12 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Build a demo policy repository from the built-in DEV and PROD tenants.
     Demo(demo::DemoArgs),
+    /// Check policies with the rules: the worktree, a revision, the index or a pull request.
+    Lint(lint::LintArgs),
+    /// List, explain and test lint rules.
+    Rules(rules::RulesArgs),
+    /// Install the pre-commit hook (lint of the staged policies).
+    Hooks(hooks::HooksArgs),
 }
 
 /// Entry point of the binary.
@@ -67,6 +76,9 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(args, &mut out),
         Command::Fmt(args) => fmt::run(args, &mut out),
         Command::Demo(args) => demo::run(args, &mut out),
+        Command::Lint(args) => lint::run(args, &mut out),
+        Command::Rules(args) => rules::run(args, &mut out),
+        Command::Hooks(args) => hooks::run(args, &mut out),
     };
     let _ = out.flush();
     match result {

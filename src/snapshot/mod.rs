@@ -79,7 +79,10 @@ enum Outcome {
     Loaded(Loaded),
 }
 
-fn prepare(
+/// Normalise one object of `kind` from a source and write its blobs (the document, unless it
+/// has secrets still to name, and its script bodies). An object that cannot be used comes back
+/// as a [`Loaded::Skipped`] that leaves its kind as it is.
+pub fn prepare(
     kind: &'static Kind,
     value: serde_json::Value,
     origin: String,

@@ -19,7 +19,7 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "tenantgate", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 clean, 1 findings or an incomplete import, 2 usage, configuration or runtime error."
+    after_help = "Exit codes: 0 clean, 1 findings or an incomplete import or export, 2 usage, configuration or runtime error."
 )]
 pub struct Cli {
     /// Run as if TenantGate was started in DIR (like git -C).

@@ -561,3 +561,133 @@ fn a_wrong_client_secret_is_a_clear_sign_in_error_and_no_commit() {
     assert!(!r.stderr.contains(SECRET));
     assert_eq!(commit_count(&repo), before);
 }
+
+/// A fresh RSA key pair and a self-signed certificate for it: (PEM with both, certificate DER).
+fn generated_certificate(dir: &Path, name: &str) -> (std::path::PathBuf, Vec<u8>) {
+    use rsa::pkcs8::{EncodePrivateKey, LineEnding};
+    struct SysRng(ring::rand::SystemRandom);
+    impl rsa::rand_core::RngCore for SysRng {
+        fn next_u32(&mut self) -> u32 {
+            let mut b = [0u8; 4];
+            self.fill_bytes(&mut b);
+            u32::from_le_bytes(b)
+        }
+        fn next_u64(&mut self) -> u64 {
+            let mut b = [0u8; 8];
+            self.fill_bytes(&mut b);
+            u64::from_le_bytes(b)
+        }
+        fn fill_bytes(&mut self, dest: &mut [u8]) {
+            ring::rand::SecureRandom::fill(&self.0, dest).expect("system randomness");
+        }
+        fn try_fill_bytes(&mut self, dest: &mut [u8]) -> Result<(), rsa::rand_core::Error> {
+            self.fill_bytes(dest);
+            Ok(())
+        }
+    }
+    impl rsa::rand_core::CryptoRng for SysRng {}
+    let key = rsa::RsaPrivateKey::new(&mut SysRng(ring::rand::SystemRandom::new()), 2048)
+        .expect("an RSA key");
+    let key_pem = key
+        .to_pkcs8_pem(LineEnding::LF)
+        .expect("PKCS#8 PEM")
+        .to_string();
+    let pair = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&key_pem, &rcgen::PKCS_RSA_SHA256)
+        .expect("rcgen key pair");
+    let cert = rcgen::CertificateParams::new(vec!["tenantgate-test".to_string()])
+        .expect("params")
+        .self_signed(&pair)
+        .expect("self-signed certificate");
+    let path = dir.join(format!("{name}.pem"));
+    std::fs::write(&path, format!("{}{key_pem}", cert.pem())).expect("write PEM");
+    (path, cert.der().to_vec())
+}
+
+#[test]
+fn the_certificate_client_assertion_verifies_with_the_certificate_public_key() {
+    use base64::Engine as _;
+    use tenantgate::graph::auth::{ClientCertificate, thumbprints};
+    let tmp = tempfile::tempdir().unwrap();
+    let (pem, der) = generated_certificate(tmp.path(), "app");
+    let (_, other_der) = generated_certificate(tmp.path(), "other");
+    let client_id = "6731de76-14a6-49ae-97bc-6eba6914391e";
+    let aud = "https://login.example/contoso/oauth2/v2.0/token";
+
+    let cert = ClientCertificate::from_pem_file(&pem).expect("certificate and key");
+    let jwt = cert.assertion(client_id, aud).unwrap();
+    let jwt = jwt.expose();
+    // Signed with the key: verifies with the certificate's public key, not with another's.
+    tenantgate::sim::verify_assertion(jwt, Some(&der), client_id, aud).expect("verifies");
+    let e = tenantgate::sim::verify_assertion(jwt, Some(&other_der), client_id, aud).unwrap_err();
+    assert!(e.contains("thumbprint"), "{e}");
+    // The header names the certificate by its SHA-1 and SHA-256 thumbprints.
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let parts: Vec<&str> = jwt.split('.').collect();
+    let header: Value = serde_json::from_slice(&b64.decode(parts[0]).unwrap()).unwrap();
+    let claims: Value = serde_json::from_slice(&b64.decode(parts[1]).unwrap()).unwrap();
+    let (x5t, x5t256) = thumbprints(&der);
+    assert_eq!(header["alg"], "RS256");
+    assert_eq!(header["x5t"], x5t.as_str());
+    assert_eq!(header["x5t#S256"], x5t256.as_str());
+    assert_eq!(claims["aud"], aud);
+    assert_eq!(claims["iss"], client_id);
+    assert_eq!(claims["sub"], client_id);
+    // Changed claims no longer verify.
+    let mut forged = claims.clone();
+    forged["sub"] = json!(client_id);
+    forged["exp"] = json!(forged["exp"].as_u64().unwrap() + 3600);
+    let forged_jwt = format!(
+        "{}.{}.{}",
+        parts[0],
+        b64.encode(forged.to_string()),
+        parts[2]
+    );
+    let e = tenantgate::sim::verify_assertion(&forged_jwt, Some(&der), client_id, aud).unwrap_err();
+    assert!(e.contains("signature"), "{e}");
+
+    // End to end: the simulator registers the certificate; export signs in with it.
+    let s = start(
+        dev(),
+        SimConfig {
+            auth: sim::SimAuth {
+                client_id: Some(client_id.into()),
+                certificate: Some(der.clone()),
+                token_lifetime: Duration::from_secs(3599),
+                ..Default::default()
+            },
+            ..SimConfig::default()
+        },
+    );
+    let (_r, repo) = new_repo();
+    configure(
+        &repo,
+        "dev",
+        &s.url(),
+        &format!(
+            "certificate = {{ path = {:?} }}\nkinds = [\"scope-tags\"]\n",
+            pem.display().to_string()
+        ),
+    );
+    let r = run(&repo, &["export", "--env", "dev"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(committed_files(&repo, "tenants/dev/scope-tags").len(), 4);
+    // A certificate the app does not have is refused, and nothing is committed.
+    let (_r2, repo2) = new_repo();
+    let (wrong, _) = generated_certificate(tmp.path(), "wrong");
+    configure(
+        &repo2,
+        "dev",
+        &s.url(),
+        &format!(
+            "certificate = {{ path = {:?} }}\n",
+            wrong.display().to_string()
+        ),
+    );
+    let r = run(&repo2, &["export", "--env", "dev"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("sign-in refused (401 invalid_client): AADSTS700027"),
+        "{r:?}"
+    );
+}

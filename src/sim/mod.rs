@@ -14,6 +14,7 @@ mod graph;
 pub mod model;
 pub mod odata;
 
+pub use graph::verify_assertion;
 pub use model::{COLLECTIONS, Tenant};
 
 use axum::Router;

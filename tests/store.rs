@@ -13,14 +13,34 @@ fn reads_trees_at_revisions_and_lists_changed_policy_files() {
     let seed = tmp.path().join("seed");
     tenantgate::seed::extract("prod", &seed).unwrap();
     std::fs::rename(&seed, &export).unwrap();
-    let r = run(&repo, &["import", "--env", "dev", "--from", "graph", export.to_str().unwrap()]);
+    let r = run(
+        &repo,
+        &[
+            "import",
+            "--env",
+            "dev",
+            "--from",
+            "graph",
+            export.to_str().unwrap(),
+        ],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let first = head(&repo);
 
     // Change one policy, remove one, add one (the DEV seed differs from PROD this way).
     std::fs::remove_dir_all(&export).unwrap();
     tenantgate::seed::extract("dev", &export).unwrap();
-    let r = run(&repo, &["import", "--env", "dev", "--from", "graph", export.to_str().unwrap()]);
+    let r = run(
+        &repo,
+        &[
+            "import",
+            "--env",
+            "dev",
+            "--from",
+            "graph",
+            export.to_str().unwrap(),
+        ],
+    );
     assert_eq!(r.code, 0, "{r:?}");
     let second = head(&repo);
 
@@ -32,7 +52,18 @@ fn reads_trees_at_revisions_and_lists_changed_policy_files() {
     assert!(store.rev_commit("no-such-branch").is_err());
 
     let ours = store.changed_files(Some(a), b, "tenants").unwrap();
-    let git_says = git(&repo, &["diff", "--name-status", "--no-renames", &first, &second, "--", "tenants"]);
+    let git_says = git(
+        &repo,
+        &[
+            "diff",
+            "--name-status",
+            "--no-renames",
+            &first,
+            &second,
+            "--",
+            "tenants",
+        ],
+    );
     let theirs: Vec<(String, String)> = git_says
         .lines()
         .map(|l| {
@@ -52,18 +83,46 @@ fn reads_trees_at_revisions_and_lists_changed_policy_files() {
         })
         .collect();
     assert_eq!(ours_flat, theirs);
-    assert!(ours.iter().any(|c| c.kind == ChangeKind::Added && c.path.ends_with("win-sc-print-spooler-hardening.json")));
-    assert!(ours.iter().any(|c| c.kind == ChangeKind::Modified && c.path.ends_with("win-sc-bitlocker.json")));
+    assert!(
+        ours.iter().any(|c| c.kind == ChangeKind::Added
+            && c.path.ends_with("win-sc-print-spooler-hardening.json"))
+    );
+    assert!(
+        ours.iter()
+            .any(|c| c.kind == ChangeKind::Modified && c.path.ends_with("win-sc-bitlocker.json"))
+    );
 
     // Reading a file at a revision, without a checkout.
     let tree = store.commit_tree(a).unwrap();
-    let old = store.read_path(tree, "tenants/dev/settings-catalog/win-sc-bitlocker.json").unwrap().unwrap();
-    let now = std::fs::read(repo.join("tenants/dev/settings-catalog/win-sc-bitlocker.json")).unwrap();
+    let old = store
+        .read_path(tree, "tenants/dev/settings-catalog/win-sc-bitlocker.json")
+        .unwrap()
+        .unwrap();
+    let now =
+        std::fs::read(repo.join("tenants/dev/settings-catalog/win-sc-bitlocker.json")).unwrap();
     assert_ne!(old, now);
-    assert!(store.read_path(tree, "tenants/dev/settings-catalog/win-sc-print-spooler-hardening.json").unwrap().is_none());
+    assert!(
+        store
+            .read_path(
+                tree,
+                "tenants/dev/settings-catalog/win-sc-print-spooler-hardening.json"
+            )
+            .unwrap()
+            .is_none()
+    );
     // Only below a prefix.
-    assert!(store.changed_files(Some(a), b, "tenants/dev/groups").unwrap().is_empty());
+    assert!(
+        store
+            .changed_files(Some(a), b, "tenants/dev/groups")
+            .unwrap()
+            .is_empty()
+    );
     assert!(store.changed_files(Some(a), a, "").unwrap().is_empty());
-    let all_from_nothing = store.changed_files(None, a, "tenants/dev/settings-catalog").unwrap();
-    assert!(all_from_nothing.iter().all(|c| c.kind == ChangeKind::Added) && all_from_nothing.len() >= 14);
+    let all_from_nothing = store
+        .changed_files(None, a, "tenants/dev/settings-catalog")
+        .unwrap();
+    assert!(
+        all_from_nothing.iter().all(|c| c.kind == ChangeKind::Added)
+            && all_from_nothing.len() >= 14
+    );
 }

@@ -148,6 +148,7 @@ fn import_all(
             no_commit: false,
             tenant: tenant.to_string(),
             verb: "import",
+            kinds: None,
         };
         let report = snapshot::import_folder(store, &source, &opts)?;
         let kinds = report

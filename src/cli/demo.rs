@@ -197,6 +197,7 @@ fn export_all(store: &Store, out: &mut dyn Write) -> anyhow::Result<Vec<(String,
             no_commit: false,
             tenant: tenant.to_string(),
             verb: "export",
+            kinds: None,
         };
         let outcome = graph::export::export(store, client, KINDS, &opts, &Silent)
             .with_context(|| format!("exporting the simulated {env} tenant"))?;

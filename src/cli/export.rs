@@ -139,6 +139,7 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         no_commit: args.no_commit,
         tenant: env.tenant_label(),
         verb: "export",
+        kinds: env.kinds.clone(),
     };
     let progress = Lines::new(&args.env, kinds.len());
     let outcome = graph::export::export(&ws.store, client, &kinds, &opts, &progress)

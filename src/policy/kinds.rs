@@ -165,7 +165,7 @@ const ASSIGNMENT_SETS: &[SetArray] = &[
     },
     SetArray {
         path: "/assignments",
-        key: &["/target/@odata.type", "/target/groupId", "/intent"],
+        key: &["/target/@odata.type", "/target/groupId"],
     },
 ];
 
@@ -903,12 +903,17 @@ pub fn by_name(name: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.name == name)
 }
 
-/// The kind an `@odata.type` belongs to. `type_name` may carry the `#microsoft.graph.` prefix.
-pub fn by_odata_type(type_name: &str) -> Option<&'static Kind> {
-    let t = type_name
+/// An `@odata.type` without its namespace: `#microsoft.graph.x` and `microsoft.graph.x` give `x`.
+pub fn short_type(type_name: &str) -> &str {
+    type_name
         .strip_prefix(GRAPH_TYPE_PREFIX)
         .or_else(|| type_name.strip_prefix("microsoft.graph."))
-        .unwrap_or(type_name);
+        .unwrap_or(type_name)
+}
+
+/// The kind an `@odata.type` belongs to. `type_name` may carry the `#microsoft.graph.` prefix.
+pub fn by_odata_type(type_name: &str) -> Option<&'static Kind> {
+    let t = short_type(type_name);
     if let Some(k) = KINDS
         .iter()
         .copied()

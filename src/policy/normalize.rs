@@ -5,8 +5,8 @@
 //! replaces secrets with placeholders and sorts set-like arrays. Script bodies are taken out
 //! and decoded for their side files.
 
-use super::kinds::{COMMON_VOLATILE, GRAPH_TYPE_PREFIX, KINDS, Kind, RefTarget};
-use super::pattern::{DocPath, Pattern, Seg, to_pointer};
+use super::kinds::{COMMON_VOLATILE, KINDS, Kind, RefTarget, short_type};
+use super::pattern::{DocPath, Pattern, Seg};
 use super::refs::{self, Directory};
 use super::slug;
 use base64::Engine as _;
@@ -30,8 +30,9 @@ pub const SECRET_PREFIX: &str = "@secret:";
 /// A secret found in the document, replaced by a placeholder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretSite {
-    /// JSON pointer of the value in the normalised document.
-    pub pointer: String,
+    /// The temporary value standing in the document until the secret has its name (sets may
+    /// be sorted after a secret is found, so a position would not stay true).
+    pub token: String,
     /// Field part of the secret's name, e.g. `preSharedKey` or `omaSettings/<uri>/value`.
     pub field: String,
     /// The placeholder name it already had, when the input was normalised before.
@@ -166,9 +167,7 @@ pub fn normalize(
     let mut bodies = Vec::new();
     let mut missing_bodies = Vec::new();
     if let Mode::Source(_) = mode {
-        let short_type = odata_type
-            .as_deref()
-            .map(|t| t.strip_prefix(GRAPH_TYPE_PREFIX).unwrap_or(t));
+        let short_type = odata_type.as_deref().map(short_type);
         for body in kind.bodies {
             if !body.only_types.is_empty()
                 && !short_type.is_some_and(|t| body.only_types.contains(&t))
@@ -204,11 +203,9 @@ pub fn normalize(
     // A root @odata.type naming the kind's base type selects nothing: Graph leaves it out.
     if let Value::Object(root) = &mut doc
         && let Some(Value::String(t)) = root.get("@odata.type")
+        && short_type(t) == kind.base_type
     {
-        let short = t.strip_prefix(GRAPH_TYPE_PREFIX).unwrap_or(t);
-        if short == kind.base_type {
-            root.remove("@odata.type");
-        }
+        root.remove("@odata.type");
     }
 
     Ok(Normalized {
@@ -326,14 +323,12 @@ fn replace_secrets(map: &mut Map<String, Value>, path: &DocPath, cx: &mut Cx<'_>
         }
     }
     for (key, field, existing) in hits {
-        let mut full: Vec<Seg<'_>> = path.segs();
-        full.push(Seg::Key(&key));
-        let pointer = to_pointer(&full);
+        let token = format!("{SECRET_PREFIX}\u{0}{}", cx.secrets.len());
         if existing.is_none() {
-            map.insert(key.clone(), Value::String(SECRET_PREFIX.to_string()));
+            map.insert(key, Value::String(token.clone()));
         }
         cx.secrets.push(SecretSite {
-            pointer,
+            token,
             field,
             existing,
         });
@@ -428,16 +423,36 @@ pub fn name_secrets(
     known: &std::collections::BTreeMap<String, String>,
 ) -> std::collections::BTreeMap<String, String> {
     let mut names = std::collections::BTreeMap::new();
+    let mut by_token = std::collections::HashMap::new();
     for site in &n.secrets {
         let name = site
             .existing
             .clone()
             .or_else(|| known.get(&site.field).cloned())
             .unwrap_or_else(|| format!("{}/{}/{}", n.kind.name, slug, site.field));
-        if let Some(slot) = n.doc.pointer_mut(&site.pointer) {
-            *slot = Value::String(format!("{SECRET_PREFIX}{name}"));
-        }
+        by_token.insert(site.token.clone(), format!("{SECRET_PREFIX}{name}"));
         names.insert(site.field.clone(), name);
+    }
+    fn fill(v: &mut Value, by_token: &std::collections::HashMap<String, String>) {
+        match v {
+            Value::String(s) => {
+                if let Some(named) = by_token.get(s.as_str()) {
+                    *s = named.clone();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| fill(i, by_token)),
+            Value::Object(map) => map.values_mut().for_each(|i| fill(i, by_token)),
+            _ => {}
+        }
+    }
+    if !by_token.is_empty() {
+        fill(&mut n.doc, &by_token);
+        // Named secrets sort differently from their tokens: sort the sets again.
+        let doc = std::mem::take(&mut n.doc);
+        n.doc = match normalize(n.kind, doc.clone(), Mode::Format) {
+            Ok(again) => again.doc,
+            Err(_) => doc,
+        };
     }
     names
 }

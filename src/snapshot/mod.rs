@@ -37,6 +37,8 @@ pub struct Options {
     pub tenant: String,
     /// Verb for the commit subject: `import` or `export`.
     pub verb: &'static str,
+    /// Kinds this environment manages (`kinds` in tenantgate.toml); `None`: all.
+    pub kinds: Option<Vec<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -171,7 +173,6 @@ pub fn import_folder(
             }
         }
     }
-    let held: Vec<&'static Kind> = source.folder_kinds.clone();
     write_snapshot(
         store,
         opts,
@@ -179,7 +180,7 @@ pub fn import_folder(
         &dir,
         prepared,
         loaded,
-        held,
+        Vec::new(),
         &writer,
     )
 }
@@ -231,7 +232,7 @@ pub fn write_snapshot(
 
     let mut report = Report::default();
     let mut tainted: BTreeSet<&'static str> = BTreeSet::new();
-    let mut taint_all = false;
+    let mut taint_all = 0usize;
     for l in loaded {
         match l {
             Loaded::Held(k) => held.push(k),
@@ -249,7 +250,7 @@ pub fn write_snapshot(
                     Taint::Kind(k) => {
                         tainted.insert(k.name);
                     }
-                    Taint::All => taint_all = true,
+                    Taint::All => taint_all += 1,
                 }
                 report.files.push(FileReport {
                     origin,
@@ -272,43 +273,51 @@ pub fn write_snapshot(
         report.conflicts.push(c.to_string());
     }
 
+    let managed = |k: &Kind| {
+        opts.kinds
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|n| n == k.name))
+    };
+    held.retain(|k| managed(k));
     let mut by_kind: BTreeMap<&'static str, Vec<Prepared>> = BTreeMap::new();
     for p in prepared {
+        if !managed(p.kind) {
+            report.files.push(FileReport {
+                outcome: FileOutcome::Skipped {
+                    reason: format!(
+                        "{} is not one of the kinds environment {} manages (kinds in tenantgate.toml)",
+                        p.kind.name, opts.env
+                    ),
+                    blocks_kind: false,
+                },
+                origin: p.origin,
+            });
+            continue;
+        }
         held.push(p.kind);
         by_kind.entry(p.kind.name).or_default().push(p);
     }
     let held_names: BTreeSet<&'static str> = held.iter().map(|k| k.name).collect();
+    // An unreadable file makes the run incomplete even when its kind has nothing else here.
+    report.incomplete = taint_all > 0 || !tainted.is_empty();
 
     let mut new_state = old_state.clone();
     let mut edits: Vec<(String, Option<(ObjectId, bool)>)> = Vec::new();
     for kind in KINDS.iter().copied() {
-        if !held_names.contains(kind.name) {
+        let is_tainted = tainted.contains(kind.name);
+        if !held_names.contains(kind.name) && !is_tainted {
             continue;
         }
         let kind_dir = format!("{env}/{}", kind.name);
-        if taint_all || tainted.contains(kind.name) {
-            let n = report
-                .files
-                .iter()
-                .filter(|f| {
-                    matches!(
-                        f.outcome,
-                        FileOutcome::Skipped {
-                            blocks_kind: true,
-                            ..
-                        }
-                    )
-                })
-                .count();
-            let reason = if taint_all && !tainted.contains(kind.name) {
-                format!("{n} unreadable file(s) of unknown kind; no kind was replaced")
-            } else {
+        if taint_all > 0 || is_tainted {
+            let reason = if is_tainted {
                 "a file of this kind could not be read; nothing of it was changed".to_string()
+            } else {
+                format!("{taint_all} unreadable file(s) of unknown kind; no kind was replaced")
             };
             let mut kr = KindReport::replaced(kind.name);
             kr.outcome = KindOutcome::LeftAsIs(reason);
             report.kinds.push(kr);
-            report.incomplete = true;
             for p in by_kind.remove(kind.name).unwrap_or_default() {
                 report.files.push(FileReport {
                     origin: p.origin,

@@ -124,6 +124,7 @@ impl Report {
     pub fn commit_message(&self, verb: &str, tenant: &str) -> String {
         let changed: Vec<&KindReport> = self.kinds.iter().filter(|k| k.has_changes()).collect();
         let subject = match changed.as_slice() {
+            [] => format!("{verb} {}: identities updated in state.json", self.env),
             [one] => format!("{verb} {}: {} {}", self.env, one.kind, one.summary()),
             _ => format!("{verb} {}: {} kinds changed", self.env, changed.len()),
         };

@@ -143,14 +143,15 @@ fn export_without_batch_reads_the_same_tenant() {
 
 /// Export from a faulty simulator must give exactly the clean result.
 fn survives(faults: Faults) -> (sim::Running, Run) {
+    survives_with(SimConfig {
+        faults,
+        ..SimConfig::default()
+    })
+}
+
+fn survives_with(config: SimConfig) -> (sim::Running, Run) {
     let (_a, reference) = imported_reference("dev");
-    let s = start(
-        dev(),
-        SimConfig {
-            faults,
-            ..SimConfig::default()
-        },
-    );
+    let s = start(dev(), config);
     let (_b, repo) = new_repo();
     configure(&repo, "dev", &s.url(), &secret_env());
     let r = export(&repo, &["--env", "dev", "--format", "json"]);
@@ -175,11 +176,20 @@ fn twenty_percent_random_503s_give_the_same_result() {
 #[test]
 fn throttling_at_ten_requests_per_second_gives_the_same_result() {
     let started = std::time::Instant::now();
-    let (s, r) = survives(Faults {
-        seed: 3,
-        requests_per_second: Some(10.0),
-        ..Faults::default()
+    // Tokens live 2 s here, so the client must also refresh its token on the way.
+    let (s, r) = survives_with(SimConfig {
+        faults: Faults {
+            seed: 3,
+            requests_per_second: Some(10.0),
+            ..Faults::default()
+        },
+        auth: sim::SimAuth {
+            token_lifetime: Duration::from_secs(2),
+            ..Default::default()
+        },
+        ..SimConfig::default()
     });
+    assert!(stat(&s, "tokens") >= 2, "the token was never refreshed");
     assert!(stat(&s, "throttled") > 0, "the client was never throttled");
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert!(v["requests"]["throttled"].as_u64().unwrap() > 0);

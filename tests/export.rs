@@ -701,3 +701,43 @@ fn the_certificate_client_assertion_verifies_with_the_certificate_public_key() {
         "{r:?}"
     );
 }
+
+#[test]
+fn changed_policies_name_who_changed_them_from_the_audit_log() {
+    let s = start(dev(), SimConfig::default());
+    let (_tmp, repo) = new_repo();
+    configure(&repo, "dev", &s.url(), &secret_env());
+    let r = export(&repo, &["--env", "dev"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!git(&repo, &["log", "-1", "--format=%B"]).contains("Changed-By:"));
+    // Audit times have whole seconds: change the tenant in a later second than the commit.
+    std::thread::sleep(Duration::from_millis(1100));
+    let id = s
+        .sim
+        .tenant()
+        .coll("deviceManagement/deviceConfigurations")
+        .order[0]
+        .clone();
+    let resp = s.sim.graph_request(
+        &axum::http::Method::PATCH,
+        "beta",
+        &format!("deviceManagement/deviceConfigurations/{id}"),
+        Some(json!({"description": "changed in the portal"})),
+        "http://sim",
+        Some("alice@contoso-dev.onmicrosoft.com"),
+    );
+    assert_eq!(resp.status, 204);
+    let r = export(&repo, &["--env", "dev", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(
+        v["changed_by"],
+        json!(["alice@contoso-dev.onmicrosoft.com"])
+    );
+    let msg = git(&repo, &["log", "-1", "--format=%B"]);
+    assert!(msg.contains("device-configurations: 1 changed"), "{msg}");
+    assert!(
+        msg.contains("\nChanged-By: alice@contoso-dev.onmicrosoft.com\n"),
+        "{msg}"
+    );
+}

@@ -198,6 +198,7 @@ fn export_all(store: &Store, out: &mut dyn Write) -> anyhow::Result<Vec<(String,
             tenant: tenant.to_string(),
             verb: "export",
             kinds: None,
+            actors: Default::default(),
         };
         let outcome = graph::export::export(store, client, KINDS, &opts, &Silent)
             .with_context(|| format!("exporting the simulated {env} tenant"))?;

@@ -140,6 +140,7 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         tenant: env.tenant_label(),
         verb: "export",
         kinds: env.kinds.clone(),
+        actors: Default::default(),
     };
     let progress = Lines::new(&args.env, kinds.len());
     let outcome = graph::export::export(&ws.store, client, &kinds, &opts, &progress)

@@ -15,7 +15,7 @@ use crate::source::{Loaded, Taint};
 use crate::store::Store;
 use rayon::prelude::*;
 use serde_json::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 /// Told how the export goes (a progress bar, plain lines in CI, or nothing).
@@ -83,6 +83,41 @@ async fn read_kind(
     let _ = tx.send(Msg::Done(kind, count, result)).await;
 }
 
+/// Who changed which object since `since` (RFC 3339), from Intune's audit log: object id ->
+/// the user principal names (or application names) that changed it.
+pub async fn audit_actors(
+    client: &GraphClient,
+    since: &str,
+) -> Result<BTreeMap<String, BTreeSet<String>>, GraphError> {
+    let req = super::Req::new(
+        crate::policy::kinds::Api::Beta,
+        format!("deviceManagement/auditEvents?$filter=activityDateTime ge {since}"),
+    );
+    let mut out: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    client
+        .list_pages(req, |events| {
+            let n = events.len();
+            for e in &events {
+                let actor = &e["actor"];
+                let who = match actor["userPrincipalName"].as_str() {
+                    Some(upn) if !upn.is_empty() => upn.to_string(),
+                    _ => match actor["applicationDisplayName"].as_str() {
+                        Some(app) if !app.is_empty() => format!("{app} (application)"),
+                        _ => continue,
+                    },
+                };
+                for r in e["resources"].as_array().into_iter().flatten() {
+                    if let Some(id) = r["resourceId"].as_str() {
+                        out.entry(id.to_string()).or_default().insert(who.clone());
+                    }
+                }
+            }
+            async move { Ok(n) }
+        })
+        .await?;
+    Ok(out)
+}
+
 /// A directory kind listed while reading the directory: read what its list leaves out.
 async fn complete_listed(
     client: Arc<GraphClient>,
@@ -142,6 +177,36 @@ pub fn export(
         .build()
         .map_err(|e| ExportError::Runtime(format!("cannot start the async runtime: {e}")))?;
     let client = Arc::new(client);
+    let mut opts = opts.clone();
+    // Actor attribution: the audit log since the snapshot this export builds on.
+    let base = match store.ref_target(&full_ref).map_err(SnapshotError::from)? {
+        Some(c) => Some(c),
+        None => store.head_commit().map_err(SnapshotError::from)?,
+    };
+    let mut since = None;
+    if let Some(c) = base {
+        let tree = store.commit_tree(c).map_err(SnapshotError::from)?;
+        let state = format!("{env_dir}/{}", crate::policy::state::STATE_PATH);
+        if store
+            .read_path(tree, &state)
+            .map_err(SnapshotError::from)?
+            .is_some()
+        {
+            since = Some(super::format_utc(
+                store.commit_time(c).map_err(SnapshotError::from)?,
+            ));
+        }
+    }
+    if let Some(since) = since {
+        match rt.block_on(audit_actors(&client, &since)) {
+            Ok(a) => opts.actors = a,
+            Err(e) if is_fatal(&e) => return Err(e.into()),
+            Err(e) => tracing::warn!(
+                "the audit log could not be read ({e}); the commit names no Changed-By"
+            ),
+        }
+    }
+    let opts = &opts;
     let mut loaded: Vec<Loaded> = Vec::new();
     let mut blocked: BTreeMap<&'static str, String> = BTreeMap::new();
 

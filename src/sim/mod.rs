@@ -145,7 +145,7 @@ pub fn error_body(code: &str, message: &str) -> Value {
             "code": code,
             "message": message,
             "innerError": {
-                "date": graph::now_utc(),
+                "date": crate::graph::now_utc(),
                 "request-id": rid,
                 "client-request-id": rid,
             }
@@ -651,9 +651,9 @@ fn aad_error(status: u16, code: &str, aadsts: u32, description: &str) -> Respons
     let id = crate::graph::auth::random_id();
     let body = json!({
         "error": code,
-        "error_description": format!("AADSTS{aadsts}: {description}\r\nTrace ID: {id}\r\nCorrelation ID: {id}\r\nTimestamp: {}", graph::now_utc()),
+        "error_description": format!("AADSTS{aadsts}: {description}\r\nTrace ID: {id}\r\nCorrelation ID: {id}\r\nTimestamp: {}", crate::graph::now_utc()),
         "error_codes": [aadsts],
-        "timestamp": graph::now_utc(),
+        "timestamp": crate::graph::now_utc(),
         "trace_id": id,
         "correlation_id": id,
     });

@@ -8,14 +8,15 @@
 //!     the same client one request at a time without `$batch`; target at least 10x faster.
 //!
 //! Peak memory (maximum resident set of the export process, from `wait4`) must stay under
-//! 300 MB. Run with `cargo bench --bench export`; `POLICIES=n` changes the size.
+//! 300 MB. The simulator runs as its own process too (`tenantgate sim serve --synthetic`):
+//! a child's peak RSS on Linux includes its parent's RSS at spawn time, so this process stays
+//! small. Run with `cargo bench --bench export`; `POLICIES=n` changes the size.
 
 use serde_json::Value;
-use std::io::Read;
+use std::io::{BufRead, Read, Write};
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
-use tenantgate::sim::{self, Faults, Sim, SimConfig, Tenant};
 
 const SECRET_VAR: &str = "TENANTGATE_BENCH_SECRET";
 
@@ -35,24 +36,61 @@ fn tg(dir: &Path) -> Command {
     c
 }
 
-/// Run `export` as a child and measure its wall time and peak resident memory.
+/// A simulator process: `tenantgate sim serve --builtin dev --synthetic N …`, and its URL.
+fn start_sim(policies: usize, extra: &[&str]) -> (Child, String) {
+    let mut child = tg(Path::new("."))
+        .args([
+            "sim",
+            "serve",
+            "--builtin",
+            "dev",
+            "--synthetic",
+            &policies.to_string(),
+        ])
+        .args(extra)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start tenantgate sim serve");
+    let mut first = String::new();
+    std::io::BufReader::new(child.stdout.as_mut().unwrap())
+        .read_line(&mut first)
+        .unwrap();
+    let url = first
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .expect("the simulator prints its URL")
+        .to_string();
+    (child, url)
+}
+
+/// GET a JSON document from the simulator (`/_sim/bound`, `/_sim/stats`).
+fn get_json(url: &str, path: &str) -> Value {
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).expect("connect to the simulator");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut resp = String::new();
+    s.read_to_string(&mut resp).unwrap();
+    let body = &resp[resp.find("\r\n\r\n").expect("a body") + 4..];
+    serde_json::from_str(body.trim()).expect("JSON")
+}
+
+/// Run `export` as a child against a new simulator and measure its wall time and peak
+/// resident memory.
 // The child is reaped by `libc::wait4`, which also gives its resource usage.
 #[allow(clippy::zombie_processes)]
 fn run_export(
-    tenant: &Tenant,
-    faults: Faults,
+    policies: usize,
+    sim_args: &[&str],
     rps: u32,
     concurrency: u32,
     batch: bool,
 ) -> Measured {
-    let s = sim::spawn(Sim::new(
-        tenant.clone(),
-        SimConfig {
-            faults,
-            ..SimConfig::default()
-        },
-    ))
-    .expect("start the simulator");
+    let (mut sim, url) = start_sim(policies, sim_args);
     let tmp = tempfile::tempdir().expect("temp dir");
     let status = tg(tmp.path())
         .args(["init", "repo"])
@@ -63,8 +101,7 @@ fn run_export(
     let repo = tmp.path().join("repo");
     let mut cfg = std::fs::read_to_string(repo.join("tenantgate.toml")).unwrap();
     cfg.push_str(&format!(
-        "\n[environments.bench]\ntenant = \"bench.onmicrosoft.com\"\nclient_id = \"6731de76-14a6-49ae-97bc-6eba6914391e\"\nclient_secret_env = \"{SECRET_VAR}\"\ngraph_url = \"{0}\"\nlogin_url = \"{0}\"\nmax_concurrency = {concurrency}\nrequests_per_second = {rps}\n",
-        s.url()
+        "\n[environments.bench]\ntenant = \"bench.onmicrosoft.com\"\nclient_id = \"6731de76-14a6-49ae-97bc-6eba6914391e\"\nclient_secret_env = \"{SECRET_VAR}\"\ngraph_url = \"{url}\"\nlogin_url = \"{url}\"\nmax_concurrency = {concurrency}\nrequests_per_second = {rps}\n"
     ));
     std::fs::write(repo.join("tenantgate.toml"), cfg).unwrap();
     let mut cmd = tg(&repo);
@@ -100,13 +137,16 @@ fn run_export(
     };
     assert_eq!(code, 0, "export failed:\n{out}");
     let report: Value = serde_json::from_str(&out).expect("JSON report");
-    Measured {
+    let measured = Measured {
         wall,
         peak_kb: usage.ru_maxrss,
         report,
-        sim_stats: s.sim.stats_json(),
-        bound: s.sim.bound(),
-    }
+        sim_stats: get_json(&url, "/_sim/stats"),
+        bound: get_json(&url, "/_sim/bound"),
+    };
+    let _ = sim.kill();
+    let _ = sim.wait();
+    measured
 }
 
 fn describe(m: &Measured) -> String {
@@ -134,23 +174,14 @@ fn main() {
         .ok()
         .and_then(|v| v.parse().ok())
         .unwrap_or(5000);
-    let tenant = Tenant::builtin("dev")
-        .expect("built-in tenant")
-        .synthetic(policies);
-    let latency = Duration::from_millis(30);
     println!(
-        "export benchmark: {policies} policies ({} objects with the directory) served by the simulator, 30 ms latency per HTTP request",
-        tenant.count()
+        "export benchmark: {policies} policies (cloned from the DEV seed, with its directory) served by `tenantgate sim serve`, 30 ms latency per HTTP request"
     );
     let mut ok = true;
 
     let a = run_export(
-        &tenant,
-        Faults {
-            latency,
-            requests_per_second: Some(100.0),
-            ..Faults::default()
-        },
+        policies,
+        &["--latency-ms", "30", "--throttle", "100"],
         100,
         8,
         true,
@@ -165,26 +196,8 @@ fn main() {
     );
     ok &= ratio <= 1.3;
 
-    let fast = run_export(
-        &tenant,
-        Faults {
-            latency,
-            ..Faults::default()
-        },
-        1_000_000,
-        8,
-        true,
-    );
-    let slow = run_export(
-        &tenant,
-        Faults {
-            latency,
-            ..Faults::default()
-        },
-        1_000_000,
-        1,
-        false,
-    );
+    let fast = run_export(policies, &["--latency-ms", "30"], 1_000_000, 8, true);
+    let slow = run_export(policies, &["--latency-ms", "30"], 1_000_000, 1, false);
     let speedup = slow.wall.as_secs_f64() / fast.wall.as_secs_f64();
     println!(
         "(b) no throttling, $batch, 8 in flight: {}",

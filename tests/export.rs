@@ -538,6 +538,17 @@ fn export_explains_missing_configuration_and_credentials() {
         r.stderr.contains(SECRET_VAR) && r.stderr.contains("not set"),
         "{r:?}"
     );
+    // Nothing listens there: one clear error, no kind reported as read, no commit.
+    let before = commit_count(&repo);
+    let r = export(&repo, &["--env", "dev"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("no token from http://127.0.0.1:9/"),
+        "{r:?}"
+    );
+    assert!(r.stderr.contains("check login_url"), "{r:?}");
+    assert!(r.stdout.is_empty(), "{r:?}");
+    assert_eq!(commit_count(&repo), before);
     let (_tmp2, repo2) = new_repo();
     configure(&repo2, "dev", "http://graph.example.com", &secret_env());
     let r = export(&repo2, &["--env", "dev"]);

@@ -213,6 +213,8 @@ struct Cached {
 pub struct TokenSource {
     config: AuthConfig,
     cached: tokio::sync::Mutex<Option<Cached>>,
+    /// Why the last sign-in failed: later requests fail at once instead of trying again.
+    failed: std::sync::Mutex<Option<String>>,
     http: reqwest::Client,
 }
 
@@ -236,6 +238,7 @@ impl TokenSource {
         TokenSource {
             config,
             cached: tokio::sync::Mutex::new(None),
+            failed: std::sync::Mutex::new(None),
             http,
         }
     }
@@ -248,7 +251,21 @@ impl TokenSource {
         {
             return Ok(c.token.clone());
         }
-        let (token, lifetime) = self.fetch().await?;
+        if let Some(why) = self
+            .failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Err(GraphError::SignInFailed(why));
+        }
+        let (token, lifetime) = match self.fetch().await {
+            Ok(t) => t,
+            Err(e) => {
+                *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                return Err(e);
+            }
+        };
         // Refresh five minutes early, or half-way for short-lived tokens.
         let margin = Duration::from_secs(300).min(lifetime / 2);
         *cached = Some(Cached {
@@ -345,11 +362,10 @@ impl TokenSource {
                 timestamp,
             });
         }
-        Err(GraphError::Transport {
-            method: "POST".into(),
-            url: c.token_url.clone(),
-            message: format!("no token after 4 attempts: {last}"),
-        })
+        Err(GraphError::SignInFailed(format!(
+            "no token from {} after 4 attempts ({last}); check login_url, tenant and the network",
+            c.token_url
+        )))
     }
 }
 

@@ -39,6 +39,7 @@ pub fn is_fatal(e: &GraphError) -> bool {
         e,
         GraphError::Auth { .. }
             | GraphError::Unauthorized(_)
+            | GraphError::SignInFailed(_)
             | GraphError::Certificate { .. }
             | GraphError::Config(_)
     )

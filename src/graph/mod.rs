@@ -44,6 +44,9 @@ pub enum GraphError {
     },
     #[error("Graph refused the token: {0}")]
     Unauthorized(String),
+    /// No token could be had (the sign-in endpoint is unreachable, or refused before).
+    #[error("{0}")]
+    SignInFailed(String),
     #[error("certificate {path}: {message}")]
     Certificate { path: String, message: String },
     #[error("{0}")]

@@ -370,7 +370,10 @@ fn sort_set(items: &mut [Value], key: &[&str]) {
                 vec![key_part(v)]
             } else {
                 key.iter()
-                    .map(|p| v.pointer(p).map_or(std::borrow::Cow::Borrowed(&b""[..]), key_part))
+                    .map(|p| {
+                        v.pointer(p)
+                            .map_or(std::borrow::Cow::Borrowed(&b""[..]), key_part)
+                    })
                     .collect()
             }
         })

@@ -260,7 +260,7 @@ pub fn export(
         .collect();
     drop(tx);
 
-    let writer = store.blob_writer();
+    let writer = store.pack_writer().map_err(SnapshotError::from)?;
     let mut prepared: Vec<Prepared> = Vec::new();
     let mut fatal: Option<GraphError> = None;
     while let Some(msg) = rx.blocking_recv() {

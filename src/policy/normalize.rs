@@ -11,7 +11,6 @@ use super::refs::{self, Directory};
 use super::slug;
 use base64::Engine as _;
 use serde_json::{Map, Value};
-use std::cmp::Ordering;
 use std::sync::OnceLock;
 
 /// What normalisation may change.
@@ -356,27 +355,53 @@ fn sort_set(items: &mut [Value], key: &[&str]) {
     if items.len() < 2 {
         return;
     }
-    let mut keyed: Vec<(Vec<Vec<u8>>, Vec<u8>, Value)> = items
-        .iter_mut()
+    fn key_part(v: &Value) -> std::borrow::Cow<'_, [u8]> {
+        match v {
+            Value::String(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
+            other => std::borrow::Cow::Owned(super::canonical::to_canonical(other)),
+        }
+    }
+    // Keys first; the canonical bytes of a whole element only break ties, so they are computed
+    // only for elements whose keys are equal to another's.
+    let keys: Vec<Vec<std::borrow::Cow<'_, [u8]>>> = items
+        .iter()
         .map(|v| {
-            let k: Vec<Vec<u8>> = key
-                .iter()
-                .map(|p| match v.pointer(p) {
-                    Some(Value::String(s)) => s.as_bytes().to_vec(),
-                    Some(other) => super::canonical::to_canonical(other),
-                    None => Vec::new(),
-                })
-                .collect();
-            let full = super::canonical::to_canonical(v);
-            (k, full, std::mem::take(v))
+            if key.is_empty() {
+                vec![key_part(v)]
+            } else {
+                key.iter()
+                    .map(|p| {
+                        v.pointer(p)
+                            .map_or(std::borrow::Cow::Borrowed(&b""[..]), key_part)
+                    })
+                    .collect()
+            }
         })
         .collect();
-    keyed.sort_by(|a, b| match a.0.cmp(&b.0) {
-        Ordering::Equal => a.1.cmp(&b.1),
-        other => other,
-    });
-    for (slot, (_, _, v)) in items.iter_mut().zip(keyed) {
-        *slot = v;
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let mut full: Vec<Option<Vec<u8>>> = vec![None; items.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && keys[order[j]] == keys[order[i]] {
+            j += 1;
+        }
+        if j - i > 1 {
+            for &k in &order[i..j] {
+                full[k] = Some(super::canonical::to_canonical(&items[k]));
+            }
+            order[i..j].sort_by(|&a, &b| full[a].cmp(&full[b]));
+        }
+        i = j;
+    }
+    drop(keys);
+    if order.iter().enumerate().all(|(pos, &k)| pos == k) {
+        return;
+    }
+    let mut taken: Vec<Value> = items.iter_mut().map(std::mem::take).collect();
+    for (slot, k) in items.iter_mut().zip(order) {
+        *slot = std::mem::take(&mut taken[k]);
     }
 }
 

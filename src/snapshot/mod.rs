@@ -112,15 +112,12 @@ pub fn prepare(
         bodies.push((b.suffix, id));
     }
     let bytes = to_canonical(&n.doc);
-    let tiebreak = crate::store::blob_id(&bytes);
     let (id, name, odata_type) = (n.id.clone(), n.display_name.clone(), n.odata_type.clone());
-    let (blob, pending) = if n.secrets.is_empty() {
-        (
-            Some(writer.write(&bytes).map_err(|e| skip(e.to_string()))?),
-            None,
-        )
+    let (blob, pending, tiebreak) = if n.secrets.is_empty() {
+        let blob = writer.write(&bytes).map_err(|e| skip(e.to_string()))?;
+        (Some(blob), None, blob)
     } else {
-        (None, Some(Box::new(n)))
+        (None, Some(Box::new(n)), crate::store::blob_id(&bytes))
     };
     Ok(Prepared {
         kind,
@@ -144,7 +141,7 @@ pub fn import_folder(
     let (dir, used) = source.directory();
     let mut loaded: Vec<Loaded> = used;
     let mut prepared: Vec<Prepared> = Vec::new();
-    let writer = store.blob_writer();
+    let writer = store.pack_writer()?;
     for chunk in source.units.chunks(CHUNK) {
         let outcomes: Vec<Vec<Outcome>> = chunk
             .par_iter()
@@ -449,6 +446,8 @@ pub fn write_snapshot(
         let id = store.write_blob(&new_state.to_bytes())?;
         edits.push((state_path, Some((id, false))));
     }
+    // Every blob must be in the repository before a tree or commit refers to it.
+    writer.finish()?;
     let new_tree = store.edit_tree(base_tree, &edits)?;
     report.source = source_label.to_string();
     report.env = opts.env.clone();

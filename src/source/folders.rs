@@ -249,7 +249,13 @@ impl FolderSource {
             .units
             .par_iter()
             .enumerate()
-            .filter(|(_, u)| u.skip.is_none() && !u.rel.eq_ignore_ascii_case(MIGRATION_TABLE))
+            // A file in the folder of a kind that names nothing (settings catalog, say) holds
+            // no directory object: skip reading it twice.
+            .filter(|(_, u)| {
+                u.skip.is_none()
+                    && !u.rel.eq_ignore_ascii_case(MIGRATION_TABLE)
+                    && u.hint.is_none_or(|k| k.directory.is_some())
+            })
             .map(|(i, u)| (i, peek_file(u)))
             .collect();
         for (i, entries) in peeks {

@@ -4,8 +4,10 @@
 
 pub mod cli;
 pub mod config;
+pub mod graph;
 pub mod policy;
 pub mod seed;
+pub mod sim;
 pub mod snapshot;
 pub mod source;
 pub mod store;

@@ -2,10 +2,12 @@
 
 mod demo;
 pub mod exit;
+mod export;
 mod fmt;
 mod import;
 mod init;
 mod output;
+mod sim;
 mod workspace;
 
 use clap::{Parser, Subcommand};
@@ -17,7 +19,7 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "tenantgate", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 clean, 1 findings or an incomplete import, 2 usage, configuration or runtime error."
+    after_help = "Exit codes: 0 clean, 1 findings or an incomplete import or export, 2 usage, configuration or runtime error."
 )]
 pub struct Cli {
     /// Run as if TenantGate was started in DIR (like git -C).
@@ -38,6 +40,10 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Build a demo policy repository from the built-in DEV and PROD tenants.
     Demo(demo::DemoArgs),
+    /// Read a tenant over Microsoft Graph into tenants/ENV/ and commit it.
+    Export(export::ExportArgs),
+    /// A simulated tenant with a Graph-shaped API (tests, demos, benchmarks).
+    Sim(sim::SimArgs),
 }
 
 /// Entry point of the binary.
@@ -67,6 +73,8 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(args, &mut out),
         Command::Fmt(args) => fmt::run(args, &mut out),
         Command::Demo(args) => demo::run(args, &mut out),
+        Command::Export(args) => export::run(args, &mut out),
+        Command::Sim(args) => sim::run(args, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -39,6 +39,9 @@ pub struct Options {
     pub verb: &'static str,
     /// Kinds this environment manages (`kinds` in tenantgate.toml); `None`: all.
     pub kinds: Option<Vec<String>>,
+    /// Who changed which object since the last snapshot (object id -> actors, from the
+    /// tenant's audit log): changed policies give `Changed-By:` trailers.
+    pub actors: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -81,7 +84,10 @@ enum Outcome {
     Loaded(Loaded),
 }
 
-fn prepare(
+/// Normalise one object of `kind` from a source and write its blobs (the document, unless it
+/// has secrets still to name, and its script bodies). An object that cannot be used comes back
+/// as a [`Loaded::Skipped`] that leaves its kind as it is.
+pub fn prepare(
     kind: &'static Kind,
     value: serde_json::Value,
     origin: String,
@@ -296,6 +302,7 @@ pub fn write_snapshot(
     report.incomplete = taint_all > 0 || !tainted.is_empty();
 
     let mut new_state = old_state.clone();
+    let mut changed_by: BTreeSet<String> = BTreeSet::new();
     let mut edits: Vec<(String, Option<(ObjectId, bool)>)> = Vec::new();
     for kind in KINDS.iter().copied() {
         let is_tainted = tainted.contains(kind.name);
@@ -377,6 +384,11 @@ pub fn write_snapshot(
             if let Some(from) = &renamed_from {
                 moved_away.insert(from.clone());
             }
+            if (renamed_from.is_some() || !existed || changed)
+                && let Some(who) = p.id.as_ref().and_then(|id| opts.actors.get(id))
+            {
+                changed_by.extend(who.iter().cloned());
+            }
             match (&renamed_from, existed, changed) {
                 (Some(_), _, _) => kr.renamed += 1,
                 (None, false, _) => kr.added += 1,
@@ -408,15 +420,27 @@ pub fn write_snapshot(
             });
         }
         // Files whose policy is gone (and that no renamed policy took over).
-        kr.removed = old_files
+        let removed: Vec<&str> = old_files
             .keys()
             .filter_map(|f| f.strip_suffix(".json"))
             .filter(|s| !slugs_now.contains(*s) && !moved_away.contains(*s))
-            .count();
+            .collect();
+        kr.removed = removed.len();
+        for slug in removed {
+            if let Some(who) = old_state
+                .policies
+                .get(&state::key(kind.name, slug))
+                .and_then(|e| e.id.as_ref())
+                .and_then(|id| opts.actors.get(id))
+            {
+                changed_by.extend(who.iter().cloned());
+            }
+        }
         let tree = store.write_flat_tree(&files)?;
         edits.push((kind_dir, Some((tree, true))));
         report.kinds.push(kr);
     }
+    report.changed_by = changed_by.into_iter().collect();
     let state_changed = new_state != old_state;
     if state_changed {
         let id = store.write_blob(&new_state.to_bytes())?;

@@ -248,6 +248,17 @@ impl Store {
             .map_err(git_err(format!("reading the tree of {commit}")))
     }
 
+    /// When a commit was made (committer time, seconds since the Unix epoch).
+    pub fn commit_time(&self, commit: ObjectId) -> Result<i64, StoreError> {
+        let c = self
+            .repo
+            .find_commit(commit)
+            .map_err(git_err(format!("reading commit {commit}")))?;
+        c.time()
+            .map(|t| t.seconds)
+            .map_err(git_err(format!("reading the time of {commit}")))
+    }
+
     /// The empty tree's id.
     pub fn empty_tree(&self) -> ObjectId {
         ObjectId::empty_tree(gix::hash::Kind::Sha1)

@@ -48,6 +48,8 @@ fn templates(tmp: &Path) -> Vec<Value> {
         no_commit: false,
         tenant: "bench".into(),
         verb: "import",
+        kinds: None,
+        actors: Default::default(),
     };
     tenantgate::snapshot::import_folder(&store, &source, &opts).unwrap();
     let dir = repo.join("tenants/dev/settings-catalog");

@@ -4,10 +4,12 @@
 
 pub mod cli;
 pub mod config;
+pub mod graph;
 pub mod lint;
 pub mod policy;
 pub mod report;
 pub mod seed;
+pub mod sim;
 pub mod snapshot;
 pub mod source;
 pub mod store;

@@ -596,7 +596,8 @@ fn commit_message_summarises_per_kind_with_trailers() {
     );
     assert!(msg.contains("\nsettings-catalog: 2 added\n"), "{msg}");
     assert!(
-        msg.contains("\nTenant: contoso-dev.onmicrosoft.com\nSource: graph:export\n"),
+        msg.contains("\nTenant: contoso-dev.onmicrosoft.com\nSource: graph:")
+            && msg.contains("/export\n"),
         "{msg}"
     );
     let trailers = git(
@@ -639,4 +640,169 @@ fn a_newer_repository_format_is_refused() {
             .contains("tenantgate.toml:1:10: format 2 was written by a newer TenantGate"),
         "{r:?}"
     );
+}
+
+#[test]
+fn one_page_of_a_paged_list_never_replaces_a_kind() {
+    let (tmp, repo) = new_repo();
+    let export = tmp.path().join("export");
+    write_json(
+        &export,
+        "configurationPolicies/a.json",
+        &graph_policy("00000000-0000-4000-8000-00000000000a", "Alpha"),
+    );
+    write_json(
+        &export,
+        "configurationPolicies/b.json",
+        &graph_policy("00000000-0000-4000-8000-00000000000b", "Bravo"),
+    );
+    assert_eq!(import(&repo, "dev", &export).code, 0);
+    std::fs::remove_dir_all(&export).unwrap();
+    let page = json!({
+        "@odata.context": "https://graph.microsoft.com/beta/$metadata#deviceManagement/configurationPolicies",
+        "@odata.nextLink": "https://graph.microsoft.com/beta/deviceManagement/configurationPolicies?$skiptoken=abc",
+        "value": [graph_policy("00000000-0000-4000-8000-00000000000a", "Alpha")]
+    });
+    write_json(&export, "page1.json", &page);
+    let r = import(&repo, "dev", &export);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("unreadable  page1.json: one page of a paged list"),
+        "{r:?}"
+    );
+    assert!(
+        repo.join("tenants/dev/settings-catalog/bravo.json")
+            .exists(),
+        "bravo was deleted"
+    );
+}
+
+#[test]
+fn an_unreadable_file_makes_the_run_incomplete_even_when_nothing_else_of_its_kind_is_there() {
+    let (tmp, repo) = new_repo();
+    let export = tmp.path().join("export");
+    write_json(
+        &export,
+        "configurationPolicies/a.json",
+        &graph_policy("00000000-0000-4000-8000-00000000000a", "Alpha"),
+    );
+    std::fs::create_dir_all(export.join("deviceConfigurations")).unwrap();
+    std::fs::write(
+        export.join("deviceConfigurations/broken.json"),
+        "{\"displayName\": ",
+    )
+    .unwrap();
+    let r = import(&repo, "dev", &export);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("device-configurations       left as it is"),
+        "{r:?}"
+    );
+    // The readable kind was still imported.
+    assert!(
+        repo.join("tenants/dev/settings-catalog/alpha.json")
+            .exists()
+    );
+}
+
+#[test]
+fn a_yaml_backup_in_a_kind_folder_leaves_that_kind_alone() {
+    let (tmp, repo) = new_repo();
+    let backup = tmp.path().join("Backup");
+    let policy =
+        json!({"name": "Alpha", "platforms": "windows10", "technologies": "mdm", "settings": []});
+    write_json(&backup, "Settings Catalog/Alpha_mdm.json", &policy);
+    assert_eq!(
+        run(
+            &repo,
+            &[
+                "import",
+                "--env",
+                "dev",
+                "--from",
+                "intunecd",
+                backup.to_str().unwrap()
+            ]
+        )
+        .code,
+        0
+    );
+    std::fs::remove_file(backup.join("Settings Catalog/Alpha_mdm.json")).unwrap();
+    std::fs::write(
+        backup.join("Settings Catalog/Alpha_mdm.yaml"),
+        "name: Alpha\n",
+    )
+    .unwrap();
+    let r = run(
+        &repo,
+        &[
+            "import",
+            "--env",
+            "dev",
+            "--from",
+            "intunecd",
+            backup.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "unreadable  Settings Catalog/Alpha_mdm.yaml: YAML backups are not supported"
+        ),
+        "{r:?}"
+    );
+    assert!(
+        repo.join("tenants/dev/settings-catalog/alpha.json")
+            .exists()
+    );
+}
+
+#[test]
+fn a_new_graph_type_in_a_kind_folder_is_imported_as_that_kind() {
+    let (tmp, repo) = new_repo();
+    let export = tmp.path().join("export");
+    write_json(
+        &export,
+        "deviceCompliancePolicies/x.json",
+        &json!({"@odata.type": "#microsoft.graph.visionOSCompliancePolicy", "id": "00000000-0000-4000-8000-00000000000a", "displayName": "Vision Pro"}),
+    );
+    let r = import(&repo, "dev", &export);
+    assert_eq!(r.code, 0, "{r:?}");
+    let text =
+        std::fs::read_to_string(repo.join("tenants/dev/compliance-policies/vision-pro.json"))
+            .unwrap();
+    assert!(
+        text.contains("\"@odata.type\": \"#microsoft.graph.visionOSCompliancePolicy\""),
+        "{text}"
+    );
+}
+
+#[test]
+fn an_environment_imports_only_the_kinds_it_manages() {
+    let (tmp, repo) = new_repo();
+    std::fs::write(
+        repo.join("tenantgate.toml"),
+        "format = 1\n\n[environments.dev]\nkinds = [\"conditional-access\"]\n",
+    )
+    .unwrap();
+    git(
+        &repo,
+        &["commit", "-qam", "dev manages conditional access only"],
+    );
+    let export = tmp.path().join("export");
+    write_json(
+        &export,
+        "configurationPolicies/a.json",
+        &graph_policy("00000000-0000-4000-8000-00000000000a", "Alpha"),
+    );
+    let r = import(&repo, "dev", &export);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("settings-catalog is not one of the kinds environment dev manages"),
+        "{r:?}"
+    );
+    assert!(!repo.join("tenants/dev/settings-catalog").exists());
 }

@@ -89,6 +89,12 @@ fn intunecd_backup_every_file_accounted_for_and_reimport_is_a_no_op() {
         .unwrap();
     assert_eq!(roles["outcome"], "skipped");
     assert_clean(&repo);
+    // More than a hundred new blobs go into one pack of our own making: git must accept it.
+    let packs = std::fs::read_dir(repo.join(".git/objects/pack"))
+        .unwrap()
+        .count();
+    assert_eq!(packs, 2, "a .pack and its .idx");
+    git(&repo, &["fsck", "--full", "--strict"]);
 
     let before = committed_files(&repo, "tenants");
     let commits = commit_count(&repo);

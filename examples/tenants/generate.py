@@ -725,7 +725,7 @@ def build_scope_tags(env):
     out = []
     for name, i in sorted(TENANTS[env]["scopeTags"].items(), key=lambda kv: int(kv[1])):
         out.append({"id": i, "displayName": name, "description": SCOPE_TAG_DESCRIPTIONS[name],
-                    "isBuiltIn": name == "Default"})
+                    "isBuiltIn": name == "Default", "assignments": []})
     return out
 
 
@@ -2106,6 +2106,7 @@ def build_group_policy(env):
         "id": pid,
         "lastModifiedDateTime": m,
         "definitionValues": values,
+        "assignments": assignments(env, pid, [("group", "SG-Intune-All-Corporate-Devices")], source=False),
     }))]
 
 

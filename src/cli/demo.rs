@@ -2,10 +2,17 @@
 
 use super::output::short;
 use crate::config::CONFIG_FILE;
+use crate::config::Environment;
+use crate::graph::{
+    self,
+    auth::{Credential, Secret},
+    export::Silent,
+};
+use crate::policy::KINDS;
 use crate::policy::env_dir;
 use crate::seed;
+use crate::sim::{self, Sim, SimAuth, SimConfig, Tenant};
 use crate::snapshot::{self, FileOutcome, Report};
-use crate::source::{Flavor, FolderSource};
 use crate::store::{CommitOutcome, Store};
 use anyhow::{Context, bail};
 use std::io::Write;
@@ -21,12 +28,29 @@ pub struct DemoArgs {
     pub dir: PathBuf,
 }
 
+/// The demo's app registration in the simulated tenants.
+const DEMO_CLIENT_ID: &str = "6731de76-14a6-49ae-97bc-6eba6914391e";
+/// Environment variable the demo configuration names for the client secret.
+const DEMO_SECRET_ENV: &str = "TENANTGATE_DEMO_SECRET";
+/// Port of each simulated tenant in the demo configuration (`tenantgate sim serve`).
+const DEMO_PORTS: &[(&str, u16)] = &[("dev", 8401), ("prod", 8402)];
+
+fn demo_port(env: &str) -> u16 {
+    DEMO_PORTS
+        .iter()
+        .find(|(e, _)| *e == env)
+        .map_or(8400, |(_, p)| *p)
+}
+
 fn demo_config() -> String {
     let mut s = String::from(
-        "# TenantGate demo: two simulated tenants of Contoso Pharma.\n# See docs/repository-format.md for every key.\nformat = 1\n",
+        "# TenantGate demo: two simulated tenants of Contoso Pharma.\n# See docs/repository-format.md and docs/graph.md for every key.\nformat = 1\n",
     );
     for (env, tenant) in seed::ENVIRONMENTS {
-        s.push_str(&format!("\n[environments.{env}]\ntenant = \"{tenant}\"\n"));
+        let port = demo_port(env);
+        s.push_str(&format!(
+            "\n# Start this tenant with: tenantgate sim serve --builtin {env} --port {port}\n[environments.{env}]\ntenant = \"{tenant}\"\nclient_id = \"{DEMO_CLIENT_ID}\"\nclient_secret_env = \"{DEMO_SECRET_ENV}\"   # any value: the simulator accepts any secret\ngraph_url = \"http://127.0.0.1:{port}\"\nlogin_url = \"http://127.0.0.1:{port}\"\n"
+        ));
     }
     s
 }
@@ -92,11 +116,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         short(&first.to_string())
     )?;
 
-    let seed_dir =
-        std::env::temp_dir().join(format!("tenantgate-demo-seed-{}", std::process::id()));
-    let result = import_all(&store, &seed_dir, out);
-    let _ = std::fs::remove_dir_all(&seed_dir);
-    let reports = result?;
+    let reports = export_all(&store, out)?;
 
     writeln!(out)?;
     for (env, report) in &reports {
@@ -126,7 +146,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     writeln!(out, "  cd {}", root.display())?;
     writeln!(
         out,
-        "  git log --stat                          # one commit per import, with Tenant: and Source: trailers"
+        "  git log --stat                          # one commit per export, with Tenant: and Source: trailers"
     )?;
     writeln!(
         out,
@@ -144,28 +164,61 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         out,
         "  tenantgate lint --env dev               # each finding with its file, line and rule"
     )?;
+    writeln!(
+        out,
+        "  tenantgate sim serve --builtin dev --port {} &   # the DEV tenant again, then:",
+        demo_port("dev")
+    )?;
+    writeln!(
+        out,
+        "  {DEMO_SECRET_ENV}=any tenantgate export --env dev   # export it yourself: no change"
+    )?;
     Ok(super::exit::CLEAN)
 }
 
-fn import_all(
-    store: &Store,
-    seed_dir: &Path,
-    out: &mut dyn Write,
-) -> anyhow::Result<Vec<(String, Report)>> {
+/// Start each built-in tenant in a simulator and export it over HTTP with the real client.
+fn export_all(store: &Store, out: &mut dyn Write) -> anyhow::Result<Vec<(String, Report)>> {
     let mut reports = Vec::new();
     for (i, (env, tenant)) in seed::ENVIRONMENTS.iter().enumerate() {
-        let dir = seed_dir.join(env);
-        seed::extract(env, &dir)
-            .with_context(|| format!("writing the {env} seed to {}", dir.display()))?;
-        let source = FolderSource::open(Flavor::Graph, &dir)?;
+        let secret = format!("demo-secret-{}", crate::graph::auth::random_id());
+        let sim = Sim::new(
+            Tenant::builtin(env)?,
+            SimConfig {
+                auth: SimAuth {
+                    client_id: Some(DEMO_CLIENT_ID.to_string()),
+                    client_secret: Some(secret.clone()),
+                    ..SimConfig::default().auth
+                },
+                ..SimConfig::default()
+            },
+        );
+        let running = sim::spawn(sim).context("starting a simulated tenant")?;
+        let environment = Environment {
+            name: env.to_string(),
+            tenant: Some(tenant.to_string()),
+            client_id: Some(DEMO_CLIENT_ID.to_string()),
+            client_secret_env: None,
+            certificate: None,
+            graph_url: running.url(),
+            login_url: running.url(),
+            kinds: None,
+            max_concurrency: 8,
+            requests_per_second: 100,
+        };
+        let client =
+            graph::client_with(&environment, Credential::Secret(Secret::new(secret)), true)?;
         let opts = snapshot::Options {
             env: env.to_string(),
             branch: None,
             no_commit: false,
             tenant: tenant.to_string(),
-            verb: "import",
+            verb: "export",
+            kinds: None,
+            actors: Default::default(),
         };
-        let report = snapshot::import_folder(store, &source, &opts)?;
+        let outcome = graph::export::export(store, client, KINDS, &opts, &Silent)
+            .with_context(|| format!("exporting the simulated {env} tenant"))?;
+        let report = outcome.report;
         let kinds = report
             .kinds
             .iter()
@@ -173,12 +226,13 @@ fn import_all(
             .count();
         writeln!(
             out,
-            "{}. Imported {} ({tenant}) from Graph-shaped seed files: {} policies over {} kinds, {} file(s) read for references{}.",
+            "{}. Exported {} ({tenant}) from a simulated tenant over Microsoft Graph: {} policies over {} kinds, {} Graph requests in {} HTTP requests{}.",
             i + 2,
             env.to_uppercase(),
             report.imported(),
             kinds,
-            report.count(|o| matches!(o, FileOutcome::Used { .. })),
+            outcome.stats.graph_requests,
+            outcome.stats.http_requests,
             match &report.commit {
                 Some(c) => format!(", commit {}", short(c)),
                 None => String::new(),

@@ -1,4 +1,4 @@
-//! Exit codes (design §4), documented in `docs/exit-codes.md`.
+//! Exit codes (design §4), documented in README.md and docs/architecture.md.
 
 /// Nothing to report: clean.
 pub const CLEAN: u8 = 0;

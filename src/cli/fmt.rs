@@ -49,7 +49,7 @@ pub fn run(args: FmtArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         let rel = start
             .strip_prefix(&root)
             .map_err(|_| anyhow::anyhow!("{} is outside the repository", start.display()))?;
-        collect(&root, rel, &mut targets, out, &mut errors)?;
+        collect(&root, rel, &mut targets, &mut errors)?;
     }
     let mut bad = 0usize;
     for t in &targets {
@@ -63,7 +63,7 @@ pub fn run(args: FmtArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         let canonical = match canonical {
             Ok(c) => c,
             Err(e) => {
-                writeln!(out, "error: {}: {e}", t.shown)?;
+                eprintln!("error: {}: {e}", t.shown);
                 errors += 1;
                 continue;
             }
@@ -101,7 +101,6 @@ fn collect(
     root: &Path,
     rel: &Path,
     targets: &mut Vec<Target>,
-    out: &mut dyn Write,
     errors: &mut usize,
 ) -> anyhow::Result<()> {
     let abs = root.join(rel);
@@ -124,19 +123,17 @@ fn collect(
                     kind: Some(k),
                 }),
                 None => {
-                    writeln!(
-                        out,
+                    eprintln!(
                         "error: {shown}: {kind:?} is not a kind; kinds are {}",
                         kind_list()
-                    )?;
+                    );
                     *errors += 1;
                 }
             },
             _ => {
-                writeln!(
-                    out,
+                eprintln!(
                     "error: {shown}: not a policy file (expected {TENANTS_DIR}/<env>/<kind>/<name>.json or {TENANTS_DIR}/<env>/{STATE_PATH})"
-                )?;
+                );
                 *errors += 1;
             }
         }
@@ -159,16 +156,15 @@ fn collect(
         let depth = child.components().count();
         // tenants/<env>/<kind>: only registered kinds and the state folder hold JSON we own.
         if e.is_dir() && depth == 3 && name != ".tenantgate" && kinds::by_name(&name).is_none() {
-            writeln!(
-                out,
+            eprintln!(
                 "error: {}: {name:?} is not a kind; kinds are {}",
                 child.display(),
                 kind_list()
-            )?;
+            );
             *errors += 1;
             continue;
         }
-        collect(root, &child, targets, out, errors)?;
+        collect(root, &child, targets, errors)?;
     }
     Ok(())
 }

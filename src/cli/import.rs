@@ -74,6 +74,8 @@ pub fn run(args: ImportArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         no_commit: args.no_commit,
         tenant: env.tenant_label(),
         verb: "import",
+        kinds: env.kinds.clone(),
+        actors: Default::default(),
     };
     let report = snapshot::import_folder(&ws.store, &source, &opts)
         .with_context(|| format!("importing {} into tenants/{}", args.dir.display(), args.env))?;

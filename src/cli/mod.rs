@@ -2,6 +2,7 @@
 
 mod demo;
 pub mod exit;
+mod export;
 mod fmt;
 mod hooks;
 mod import;
@@ -9,6 +10,7 @@ mod init;
 mod lint;
 mod output;
 mod rules;
+mod sim;
 mod workspace;
 
 use clap::{Parser, Subcommand};
@@ -20,7 +22,7 @@ use std::process::ExitCode;
 #[derive(Debug, Parser)]
 #[command(name = "tenantgate", version, about, long_about = None)]
 #[command(
-    after_help = "Exit codes: 0 clean, 1 findings or an incomplete import, 2 usage, configuration or runtime error."
+    after_help = "Exit codes: 0 clean, 1 findings or an incomplete import or export, 2 usage, configuration or runtime error."
 )]
 pub struct Cli {
     /// Run as if TenantGate was started in DIR (like git -C).
@@ -41,6 +43,10 @@ pub enum Command {
     Fmt(fmt::FmtArgs),
     /// Build a demo policy repository from the built-in DEV and PROD tenants.
     Demo(demo::DemoArgs),
+    /// Read a tenant over Microsoft Graph into tenants/ENV/ and commit it.
+    Export(export::ExportArgs),
+    /// A simulated tenant with a Graph-shaped API (tests, demos, benchmarks).
+    Sim(sim::SimArgs),
     /// Check policies with the rules: the worktree, a revision, the index or a pull request.
     Lint(lint::LintArgs),
     /// List, explain and test lint rules.
@@ -76,6 +82,8 @@ pub fn main() -> ExitCode {
         Command::Import(args) => import::run(args, &mut out),
         Command::Fmt(args) => fmt::run(args, &mut out),
         Command::Demo(args) => demo::run(args, &mut out),
+        Command::Export(args) => export::run(args, &mut out),
+        Command::Sim(args) => sim::run(args, &mut out),
         Command::Lint(args) => lint::run(args, &mut out),
         Command::Rules(args) => rules::run(args, &mut out),
         Command::Hooks(args) => hooks::run(args, &mut out),

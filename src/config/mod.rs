@@ -207,6 +207,13 @@ impl Config {
                         }
                         out.push(n.clone());
                     }
+                    if out.is_empty() {
+                        return Err(err(
+                            span.clone(),
+                            format!("environment {:?} has an empty kinds list", name.get_ref()),
+                            Some("list the kinds it manages, or use [\"*\"] for all"),
+                        ));
+                    }
                     if out.iter().any(|k| k == "*") {
                         None
                     } else {
@@ -420,6 +427,9 @@ mod tests {
         assert!(e.message.contains("cannot be a folder name"), "{e}");
         let e = Config::parse("[environments.dev]\n", "t.toml").unwrap_err();
         assert!(e.message.contains("missing `format`"), "{e}");
+        let e =
+            Config::parse("format = 1\n[environments.dev]\nkinds = []\n", "t.toml").unwrap_err();
+        assert!(e.message.contains("empty kinds list"), "{e}");
         let e = Config::parse("format = 1\nformat = 1\n", "t.toml").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
     }

@@ -26,6 +26,13 @@ pub struct Collection {
     pub api: Api,
     /// `$expand` Graph needs to return the whole policy in one object.
     pub expand: &'static str,
+    /// `$expand` a list request carries (what Graph expands on a collection).
+    pub list_expand: &'static str,
+    /// What the list leaves out: `Some(expand)` reads each object again by id with this
+    /// `$expand` (script bodies, settings, scheduled actions, …), following the
+    /// `<property>@odata.nextLink` of every expanded collection Graph pages; `None`: the list
+    /// response is the whole policy.
+    pub item_expand: Option<&'static str>,
 }
 
 /// An array that is a set in Graph: its order carries no meaning, so it is sorted.
@@ -158,7 +165,7 @@ const ASSIGNMENT_SETS: &[SetArray] = &[
     },
     SetArray {
         path: "/assignments",
-        key: &["/target/@odata.type", "/target/groupId", "/intent"],
+        key: &["/target/@odata.type", "/target/groupId"],
     },
 ];
 
@@ -203,6 +210,8 @@ pub static SETTINGS_CATALOG: Kind = Kind {
         path: "deviceManagement/configurationPolicies",
         api: Api::Beta,
         expand: "settings,assignments",
+        list_expand: "assignments",
+        item_expand: Some("settings"),
     }],
     name_field: "name",
     base_type: "deviceManagementConfigurationPolicy",
@@ -245,6 +254,8 @@ pub static DEVICE_CONFIGURATIONS: Kind = Kind {
         path: "deviceManagement/deviceConfigurations",
         api: Api::Beta,
         expand: "assignments",
+        list_expand: "assignments",
+        item_expand: None,
     }],
     root_types: &[
         "androidCustomConfiguration",
@@ -381,6 +392,8 @@ pub static COMPLIANCE_POLICIES: Kind = Kind {
         path: "deviceManagement/deviceCompliancePolicies",
         api: Api::Beta,
         expand: "scheduledActionsForRule($expand=scheduledActionConfigurations),assignments",
+        list_expand: "assignments",
+        item_expand: Some("scheduledActionsForRule($expand=scheduledActionConfigurations)"),
     }],
     root_types: &[
         "androidCompliancePolicy",
@@ -452,6 +465,8 @@ pub static CONDITIONAL_ACCESS: Kind = Kind {
         path: "identity/conditionalAccess/policies",
         api: Api::V1,
         expand: "",
+        list_expand: "",
+        item_expand: None,
     }],
     base_type: "conditionalAccessPolicy",
     keep_type: &[],
@@ -559,6 +574,8 @@ pub static NAMED_LOCATIONS: Kind = Kind {
         path: "identity/conditionalAccess/namedLocations",
         api: Api::V1,
         expand: "",
+        list_expand: "",
+        item_expand: None,
     }],
     root_types: &["countryNamedLocation", "ipNamedLocation"],
     base_type: "namedLocation",
@@ -584,16 +601,22 @@ pub static APP_PROTECTION: Kind = Kind {
             path: "deviceAppManagement/iosManagedAppProtections",
             api: Api::Beta,
             expand: "apps,assignments",
+            list_expand: "assignments",
+            item_expand: Some("apps"),
         },
         Collection {
             path: "deviceAppManagement/androidManagedAppProtections",
             api: Api::Beta,
             expand: "apps,assignments",
+            list_expand: "assignments",
+            item_expand: Some("apps"),
         },
         Collection {
             path: "deviceAppManagement/windowsManagedAppProtections",
             api: Api::Beta,
             expand: "apps,assignments",
+            list_expand: "assignments",
+            item_expand: Some("apps"),
         },
     ],
     root_types: &[
@@ -630,6 +653,8 @@ pub static POWERSHELL_SCRIPTS: Kind = Kind {
         path: "deviceManagement/deviceManagementScripts",
         api: Api::Beta,
         expand: "assignments",
+        list_expand: "assignments",
+        item_expand: Some(""),
     }],
     base_type: "deviceManagementScript",
     bodies: &[BodyField {
@@ -645,6 +670,8 @@ pub static SHELL_SCRIPTS: Kind = Kind {
         path: "deviceManagement/deviceShellScripts",
         api: Api::Beta,
         expand: "assignments",
+        list_expand: "assignments",
+        item_expand: Some(""),
     }],
     base_type: "deviceShellScript",
     bodies: &[BodyField {
@@ -660,6 +687,8 @@ pub static REMEDIATION_SCRIPTS: Kind = Kind {
         path: "deviceManagement/deviceHealthScripts",
         api: Api::Beta,
         expand: "assignments",
+        list_expand: "assignments",
+        item_expand: Some(""),
     }],
     base_type: "deviceHealthScript",
     keep_type: &["/assignments/*/target", "/assignments/*/runSchedule"],
@@ -684,6 +713,8 @@ pub static ASSIGNMENT_FILTERS: Kind = Kind {
         path: "deviceManagement/assignmentFilters",
         api: Api::Beta,
         expand: "",
+        list_expand: "",
+        item_expand: None,
     }],
     base_type: "deviceAndAppManagementAssignmentFilter",
     keep_type: &[],
@@ -705,6 +736,8 @@ pub static SCOPE_TAGS: Kind = Kind {
         path: "deviceManagement/roleScopeTags",
         api: Api::Beta,
         expand: "assignments",
+        list_expand: "assignments",
+        item_expand: None,
     }],
     base_type: "roleScopeTag",
     directory: Some(RefTarget::ScopeTag),
@@ -716,6 +749,8 @@ pub static ENROLLMENT_CONFIGURATIONS: Kind = Kind {
         path: "deviceManagement/deviceEnrollmentConfigurations",
         api: Api::Beta,
         expand: "assignments",
+        list_expand: "assignments",
+        item_expand: None,
     }],
     root_types: &[
         "deviceComanagementAuthorityConfiguration",
@@ -736,6 +771,10 @@ pub static GROUP_POLICY: Kind = Kind {
         path: "deviceManagement/groupPolicyConfigurations",
         api: Api::Beta,
         expand: "definitionValues($expand=definition,presentationValues($expand=presentation)),assignments",
+        list_expand: "assignments",
+        item_expand: Some(
+            "definitionValues($expand=definition,presentationValues($expand=presentation))",
+        ),
     }],
     base_type: "groupPolicyConfiguration",
     keep_type: &[
@@ -780,6 +819,8 @@ pub static NOTIFICATION_TEMPLATES: Kind = Kind {
         path: "deviceManagement/notificationMessageTemplates",
         api: Api::Beta,
         expand: "localizedNotificationMessages",
+        list_expand: "",
+        item_expand: Some("localizedNotificationMessages"),
     }],
     base_type: "notificationMessageTemplate",
     keep_type: &[],
@@ -810,6 +851,8 @@ pub static GROUPS: Kind = Kind {
         path: "groups",
         api: Api::V1,
         expand: "",
+        list_expand: "",
+        item_expand: None,
     }],
     base_type: "group",
     keep_type: &[],
@@ -860,12 +903,17 @@ pub fn by_name(name: &str) -> Option<&'static Kind> {
     KINDS.iter().copied().find(|k| k.name == name)
 }
 
-/// The kind an `@odata.type` belongs to. `type_name` may carry the `#microsoft.graph.` prefix.
-pub fn by_odata_type(type_name: &str) -> Option<&'static Kind> {
-    let t = type_name
+/// An `@odata.type` without its namespace: `#microsoft.graph.x` and `microsoft.graph.x` give `x`.
+pub fn short_type(type_name: &str) -> &str {
+    type_name
         .strip_prefix(GRAPH_TYPE_PREFIX)
         .or_else(|| type_name.strip_prefix("microsoft.graph."))
-        .unwrap_or(type_name);
+        .unwrap_or(type_name)
+}
+
+/// The kind an `@odata.type` belongs to. `type_name` may carry the `#microsoft.graph.` prefix.
+pub fn by_odata_type(type_name: &str) -> Option<&'static Kind> {
+    let t = short_type(type_name);
     if let Some(k) = KINDS
         .iter()
         .copied()

@@ -5,13 +5,12 @@
 //! replaces secrets with placeholders and sorts set-like arrays. Script bodies are taken out
 //! and decoded for their side files.
 
-use super::kinds::{COMMON_VOLATILE, GRAPH_TYPE_PREFIX, KINDS, Kind, RefTarget};
-use super::pattern::{DocPath, Pattern, Seg, to_pointer};
+use super::kinds::{COMMON_VOLATILE, KINDS, Kind, RefTarget, short_type};
+use super::pattern::{DocPath, Pattern, Seg};
 use super::refs::{self, Directory};
 use super::slug;
 use base64::Engine as _;
 use serde_json::{Map, Value};
-use std::cmp::Ordering;
 use std::sync::OnceLock;
 
 /// What normalisation may change.
@@ -30,8 +29,9 @@ pub const SECRET_PREFIX: &str = "@secret:";
 /// A secret found in the document, replaced by a placeholder.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SecretSite {
-    /// JSON pointer of the value in the normalised document.
-    pub pointer: String,
+    /// The temporary value standing in the document until the secret has its name (sets may
+    /// be sorted after a secret is found, so a position would not stay true).
+    pub token: String,
     /// Field part of the secret's name, e.g. `preSharedKey` or `omaSettings/<uri>/value`.
     pub field: String,
     /// The placeholder name it already had, when the input was normalised before.
@@ -166,9 +166,7 @@ pub fn normalize(
     let mut bodies = Vec::new();
     let mut missing_bodies = Vec::new();
     if let Mode::Source(_) = mode {
-        let short_type = odata_type
-            .as_deref()
-            .map(|t| t.strip_prefix(GRAPH_TYPE_PREFIX).unwrap_or(t));
+        let short_type = odata_type.as_deref().map(short_type);
         for body in kind.bodies {
             if !body.only_types.is_empty()
                 && !short_type.is_some_and(|t| body.only_types.contains(&t))
@@ -204,11 +202,9 @@ pub fn normalize(
     // A root @odata.type naming the kind's base type selects nothing: Graph leaves it out.
     if let Value::Object(root) = &mut doc
         && let Some(Value::String(t)) = root.get("@odata.type")
+        && short_type(t) == kind.base_type
     {
-        let short = t.strip_prefix(GRAPH_TYPE_PREFIX).unwrap_or(t);
-        if short == kind.base_type {
-            root.remove("@odata.type");
-        }
+        root.remove("@odata.type");
     }
 
     Ok(Normalized {
@@ -326,14 +322,12 @@ fn replace_secrets(map: &mut Map<String, Value>, path: &DocPath, cx: &mut Cx<'_>
         }
     }
     for (key, field, existing) in hits {
-        let mut full: Vec<Seg<'_>> = path.segs();
-        full.push(Seg::Key(&key));
-        let pointer = to_pointer(&full);
+        let token = format!("{SECRET_PREFIX}\u{0}{}", cx.secrets.len());
         if existing.is_none() {
-            map.insert(key.clone(), Value::String(SECRET_PREFIX.to_string()));
+            map.insert(key, Value::String(token.clone()));
         }
         cx.secrets.push(SecretSite {
-            pointer,
+            token,
             field,
             existing,
         });
@@ -361,31 +355,70 @@ fn sort_set(items: &mut [Value], key: &[&str]) {
     if items.len() < 2 {
         return;
     }
-    let mut keyed: Vec<(Vec<Vec<u8>>, Vec<u8>, Value)> = items
-        .iter_mut()
+    fn key_part(v: &Value) -> std::borrow::Cow<'_, [u8]> {
+        match v {
+            Value::String(s) => std::borrow::Cow::Borrowed(s.as_bytes()),
+            other => std::borrow::Cow::Owned(super::canonical::to_canonical(other)),
+        }
+    }
+    // Keys first; the canonical bytes of a whole element only break ties, so they are computed
+    // only for elements whose keys are equal to another's.
+    let keys: Vec<Vec<std::borrow::Cow<'_, [u8]>>> = items
+        .iter()
         .map(|v| {
-            let k = set_key(v, key);
-            let full = super::canonical::to_canonical(v);
-            (k, full, std::mem::take(v))
+            if key.is_empty() {
+                vec![key_part(v)]
+            } else {
+                key.iter()
+                    .map(|p| {
+                        v.pointer(p)
+                            .map_or(std::borrow::Cow::Borrowed(&b""[..]), key_part)
+                    })
+                    .collect()
+            }
         })
         .collect();
-    keyed.sort_by(|a, b| match a.0.cmp(&b.0) {
-        Ordering::Equal => a.1.cmp(&b.1),
-        other => other,
-    });
-    for (slot, (_, _, v)) in items.iter_mut().zip(keyed) {
-        *slot = v;
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by(|&a, &b| keys[a].cmp(&keys[b]));
+    let mut full: Vec<Option<Vec<u8>>> = vec![None; items.len()];
+    let mut i = 0;
+    while i < order.len() {
+        let mut j = i + 1;
+        while j < order.len() && keys[order[j]] == keys[order[i]] {
+            j += 1;
+        }
+        if j - i > 1 {
+            for &k in &order[i..j] {
+                full[k] = Some(super::canonical::to_canonical(&items[k]));
+            }
+            order[i..j].sort_by(|&a, &b| full[a].cmp(&full[b]));
+        }
+        i = j;
+    }
+    drop(keys);
+    if order.iter().enumerate().all(|(pos, &k)| pos == k) {
+        return;
+    }
+    let mut taken: Vec<Value> = items.iter_mut().map(std::mem::take).collect();
+    for (slot, k) in items.iter_mut().zip(order) {
+        *slot = std::mem::take(&mut taken[k]);
     }
 }
 
+/// The sort key of a set element, as [`sort_set`] orders them: strings by their bytes, other
+/// values by their canonical bytes, the element itself when the set has no key.
 fn set_key(v: &Value, key: &[&str]) -> Vec<Vec<u8>> {
-    key.iter()
-        .map(|p| match v.pointer(p) {
-            Some(Value::String(s)) => s.as_bytes().to_vec(),
-            Some(other) => super::canonical::to_canonical(other),
-            None => Vec::new(),
-        })
-        .collect()
+    let part = |v: &Value| match v {
+        Value::String(s) => s.as_bytes().to_vec(),
+        other => super::canonical::to_canonical(other),
+    };
+    if key.is_empty() {
+        vec![part(v)]
+    } else {
+        key.iter()
+            .map(|p| v.pointer(p).map_or_else(Vec::new, part))
+            .collect()
+    }
 }
 
 /// Is `doc` already what [`normalize`] in [`Mode::Format`] makes of it (no field to drop, no
@@ -429,7 +462,7 @@ pub fn is_normal(kind: &'static Kind, doc: &Value) -> bool {
                                     super::canonical::to_canonical(pv)
                                         .cmp(&super::canonical::to_canonical(item))
                                 });
-                                if order == Ordering::Greater {
+                                if order == std::cmp::Ordering::Greater {
                                     return false;
                                 }
                             }
@@ -446,7 +479,7 @@ pub fn is_normal(kind: &'static Kind, doc: &Value) -> bool {
         return false;
     };
     if let Some(Value::String(t)) = root.get("@odata.type")
-        && t.strip_prefix(GRAPH_TYPE_PREFIX).unwrap_or(t) == kind.base_type
+        && short_type(t) == kind.base_type
     {
         return false;
     }
@@ -502,16 +535,36 @@ pub fn name_secrets(
     known: &std::collections::BTreeMap<String, String>,
 ) -> std::collections::BTreeMap<String, String> {
     let mut names = std::collections::BTreeMap::new();
+    let mut by_token = std::collections::HashMap::new();
     for site in &n.secrets {
         let name = site
             .existing
             .clone()
             .or_else(|| known.get(&site.field).cloned())
             .unwrap_or_else(|| format!("{}/{}/{}", n.kind.name, slug, site.field));
-        if let Some(slot) = n.doc.pointer_mut(&site.pointer) {
-            *slot = Value::String(format!("{SECRET_PREFIX}{name}"));
-        }
+        by_token.insert(site.token.clone(), format!("{SECRET_PREFIX}{name}"));
         names.insert(site.field.clone(), name);
+    }
+    fn fill(v: &mut Value, by_token: &std::collections::HashMap<String, String>) {
+        match v {
+            Value::String(s) => {
+                if let Some(named) = by_token.get(s.as_str()) {
+                    *s = named.clone();
+                }
+            }
+            Value::Array(items) => items.iter_mut().for_each(|i| fill(i, by_token)),
+            Value::Object(map) => map.values_mut().for_each(|i| fill(i, by_token)),
+            _ => {}
+        }
+    }
+    if !by_token.is_empty() {
+        fill(&mut n.doc, &by_token);
+        // Named secrets sort differently from their tokens: sort the sets again.
+        let doc = std::mem::take(&mut n.doc);
+        n.doc = match normalize(n.kind, doc.clone(), Mode::Format) {
+            Ok(again) => again.doc,
+            Err(_) => doc,
+        };
     }
     names
 }

@@ -193,7 +193,7 @@ pub const DEFAULT_SCOPE_TAG_ID: &str = "0";
 /// Turn one reference value into its canonical form. Symbolic values and well-known ones stay;
 /// ids are resolved through `dir`.
 pub fn convert(target: RefTarget, value: &str, dir: &Directory) -> String {
-    if parse_symbolic(value).is_some() || target.well_known().contains(&value) {
+    if value.is_empty() || parse_symbolic(value).is_some() || target.well_known().contains(&value) {
         return value.to_string();
     }
     if target == RefTarget::ScopeTag && value == DEFAULT_SCOPE_TAG_ID {

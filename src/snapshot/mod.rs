@@ -37,6 +37,11 @@ pub struct Options {
     pub tenant: String,
     /// Verb for the commit subject: `import` or `export`.
     pub verb: &'static str,
+    /// Kinds this environment manages (`kinds` in tenantgate.toml); `None`: all.
+    pub kinds: Option<Vec<String>>,
+    /// Who changed which object since the last snapshot (object id -> actors, from the
+    /// tenant's audit log): changed policies give `Changed-By:` trailers.
+    pub actors: BTreeMap<String, BTreeSet<String>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,7 +84,10 @@ enum Outcome {
     Loaded(Loaded),
 }
 
-fn prepare(
+/// Normalise one object of `kind` from a source and write its blobs (the document, unless it
+/// has secrets still to name, and its script bodies). An object that cannot be used comes back
+/// as a [`Loaded::Skipped`] that leaves its kind as it is.
+pub fn prepare(
     kind: &'static Kind,
     value: serde_json::Value,
     origin: String,
@@ -104,15 +112,12 @@ fn prepare(
         bodies.push((b.suffix, id));
     }
     let bytes = to_canonical(&n.doc);
-    let tiebreak = crate::store::blob_id(&bytes);
     let (id, name, odata_type) = (n.id.clone(), n.display_name.clone(), n.odata_type.clone());
-    let (blob, pending) = if n.secrets.is_empty() {
-        (
-            Some(writer.write(&bytes).map_err(|e| skip(e.to_string()))?),
-            None,
-        )
+    let (blob, pending, tiebreak) = if n.secrets.is_empty() {
+        let blob = writer.write(&bytes).map_err(|e| skip(e.to_string()))?;
+        (Some(blob), None, blob)
     } else {
-        (None, Some(Box::new(n)))
+        (None, Some(Box::new(n)), crate::store::blob_id(&bytes))
     };
     Ok(Prepared {
         kind,
@@ -136,7 +141,7 @@ pub fn import_folder(
     let (dir, used) = source.directory();
     let mut loaded: Vec<Loaded> = used;
     let mut prepared: Vec<Prepared> = Vec::new();
-    let writer = store.blob_writer();
+    let writer = store.pack_writer()?;
     for chunk in source.units.chunks(CHUNK) {
         let outcomes: Vec<Vec<Outcome>> = chunk
             .par_iter()
@@ -168,7 +173,6 @@ pub fn import_folder(
             }
         }
     }
-    let held: Vec<&'static Kind> = source.folder_kinds.clone();
     write_snapshot(
         store,
         opts,
@@ -176,7 +180,7 @@ pub fn import_folder(
         &dir,
         prepared,
         loaded,
-        held,
+        Vec::new(),
         &writer,
     )
 }
@@ -228,7 +232,7 @@ pub fn write_snapshot(
 
     let mut report = Report::default();
     let mut tainted: BTreeSet<&'static str> = BTreeSet::new();
-    let mut taint_all = false;
+    let mut taint_all = 0usize;
     for l in loaded {
         match l {
             Loaded::Held(k) => held.push(k),
@@ -246,7 +250,7 @@ pub fn write_snapshot(
                     Taint::Kind(k) => {
                         tainted.insert(k.name);
                     }
-                    Taint::All => taint_all = true,
+                    Taint::All => taint_all += 1,
                 }
                 report.files.push(FileReport {
                     origin,
@@ -269,43 +273,52 @@ pub fn write_snapshot(
         report.conflicts.push(c.to_string());
     }
 
+    let managed = |k: &Kind| {
+        opts.kinds
+            .as_ref()
+            .is_none_or(|list| list.iter().any(|n| n == k.name))
+    };
+    held.retain(|k| managed(k));
     let mut by_kind: BTreeMap<&'static str, Vec<Prepared>> = BTreeMap::new();
     for p in prepared {
+        if !managed(p.kind) {
+            report.files.push(FileReport {
+                outcome: FileOutcome::Skipped {
+                    reason: format!(
+                        "{} is not one of the kinds environment {} manages (kinds in tenantgate.toml)",
+                        p.kind.name, opts.env
+                    ),
+                    blocks_kind: false,
+                },
+                origin: p.origin,
+            });
+            continue;
+        }
         held.push(p.kind);
         by_kind.entry(p.kind.name).or_default().push(p);
     }
     let held_names: BTreeSet<&'static str> = held.iter().map(|k| k.name).collect();
+    // An unreadable file makes the run incomplete even when its kind has nothing else here.
+    report.incomplete = taint_all > 0 || !tainted.is_empty();
 
     let mut new_state = old_state.clone();
+    let mut changed_by: BTreeSet<String> = BTreeSet::new();
     let mut edits: Vec<(String, Option<(ObjectId, bool)>)> = Vec::new();
     for kind in KINDS.iter().copied() {
-        if !held_names.contains(kind.name) {
+        let is_tainted = tainted.contains(kind.name);
+        if !held_names.contains(kind.name) && !is_tainted {
             continue;
         }
         let kind_dir = format!("{env}/{}", kind.name);
-        if taint_all || tainted.contains(kind.name) {
-            let n = report
-                .files
-                .iter()
-                .filter(|f| {
-                    matches!(
-                        f.outcome,
-                        FileOutcome::Skipped {
-                            blocks_kind: true,
-                            ..
-                        }
-                    )
-                })
-                .count();
-            let reason = if taint_all && !tainted.contains(kind.name) {
-                format!("{n} unreadable file(s) of unknown kind; no kind was replaced")
-            } else {
+        if taint_all > 0 || is_tainted {
+            let reason = if is_tainted {
                 "a file of this kind could not be read; nothing of it was changed".to_string()
+            } else {
+                format!("{taint_all} unreadable file(s) of unknown kind; no kind was replaced")
             };
             let mut kr = KindReport::replaced(kind.name);
             kr.outcome = KindOutcome::LeftAsIs(reason);
             report.kinds.push(kr);
-            report.incomplete = true;
             for p in by_kind.remove(kind.name).unwrap_or_default() {
                 report.files.push(FileReport {
                     origin: p.origin,
@@ -371,6 +384,11 @@ pub fn write_snapshot(
             if let Some(from) = &renamed_from {
                 moved_away.insert(from.clone());
             }
+            if (renamed_from.is_some() || !existed || changed)
+                && let Some(who) = p.id.as_ref().and_then(|id| opts.actors.get(id))
+            {
+                changed_by.extend(who.iter().cloned());
+            }
             match (&renamed_from, existed, changed) {
                 (Some(_), _, _) => kr.renamed += 1,
                 (None, false, _) => kr.added += 1,
@@ -402,20 +420,34 @@ pub fn write_snapshot(
             });
         }
         // Files whose policy is gone (and that no renamed policy took over).
-        kr.removed = old_files
+        let removed: Vec<&str> = old_files
             .keys()
             .filter_map(|f| f.strip_suffix(".json"))
             .filter(|s| !slugs_now.contains(*s) && !moved_away.contains(*s))
-            .count();
+            .collect();
+        kr.removed = removed.len();
+        for slug in removed {
+            if let Some(who) = old_state
+                .policies
+                .get(&state::key(kind.name, slug))
+                .and_then(|e| e.id.as_ref())
+                .and_then(|id| opts.actors.get(id))
+            {
+                changed_by.extend(who.iter().cloned());
+            }
+        }
         let tree = store.write_flat_tree(&files)?;
         edits.push((kind_dir, Some((tree, true))));
         report.kinds.push(kr);
     }
+    report.changed_by = changed_by.into_iter().collect();
     let state_changed = new_state != old_state;
     if state_changed {
         let id = store.write_blob(&new_state.to_bytes())?;
         edits.push((state_path, Some((id, false))));
     }
+    // Every blob must be in the repository before a tree or commit refers to it.
+    writer.finish()?;
     let new_tree = store.edit_tree(base_tree, &edits)?;
     report.source = source_label.to_string();
     report.env = opts.env.clone();

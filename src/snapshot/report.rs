@@ -105,6 +105,9 @@ pub struct Report {
     pub written_without_commit: bool,
     /// Some kind was left as it is because part of it could not be read (exit code 1).
     pub incomplete: bool,
+    /// Who changed the changed policies, where the tenant's audit log says (`Changed-By:`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub changed_by: Vec<String>,
 }
 
 impl Report {
@@ -124,6 +127,7 @@ impl Report {
     pub fn commit_message(&self, verb: &str, tenant: &str) -> String {
         let changed: Vec<&KindReport> = self.kinds.iter().filter(|k| k.has_changes()).collect();
         let subject = match changed.as_slice() {
+            [] => format!("{verb} {}: identities updated in state.json", self.env),
             [one] => format!("{verb} {}: {} {}", self.env, one.kind, one.summary()),
             _ => format!("{verb} {}: {} kinds changed", self.env, changed.len()),
         };
@@ -138,6 +142,9 @@ impl Report {
             ));
         }
         msg.push_str(&format!("\nTenant: {tenant}\nSource: {}\n", self.source));
+        for who in &self.changed_by {
+            msg.push_str(&format!("Changed-By: {who}\n"));
+        }
         msg
     }
 }

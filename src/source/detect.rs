@@ -2,7 +2,7 @@
 //! from its `@odata.context`, its `@odata.type` and the folder it was found in.
 
 use crate::policy::Kind;
-use crate::policy::kinds::{self, GRAPH_TYPE_PREFIX};
+use crate::policy::kinds;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Detected {
@@ -75,11 +75,15 @@ pub fn detect(
         }
     }
     if let Some(t) = odata_type {
-        let short = t.strip_prefix(GRAPH_TYPE_PREFIX).unwrap_or(t);
-        if short == "user" {
+        if kinds::short_type(t) == "user" {
             return Detected::User;
         }
         if let Some(k) = kinds::by_odata_type(t) {
+            return Detected::Kind(k);
+        }
+        // Graph adds derived types often: in a folder of a kind with derived types, an unknown
+        // one is most likely a new type of that kind, not something to drop.
+        if let Some(k) = hint.filter(|k| !k.root_types.is_empty()) {
             return Detected::Kind(k);
         }
         return Detected::NotManaged(format!("@odata.type {t} is not a kind TenantGate manages"));

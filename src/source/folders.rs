@@ -41,6 +41,9 @@ pub struct Unit {
     pub hint: Option<&'static Kind>,
     /// Set when the file is known not to be a policy before reading it.
     pub skip: Option<String>,
+    /// The skipped file may hold policies of `hint` (a YAML backup, say): that kind is left as
+    /// it is rather than replaced without them.
+    pub skip_blocks: bool,
 }
 
 /// A folder of exported policies.
@@ -48,37 +51,32 @@ pub struct FolderSource {
     pub root: PathBuf,
     pub flavor: Flavor,
     pub units: Vec<Unit>,
-    /// Kinds whose folder exists in the export: the source holds them even when empty.
-    pub folder_kinds: Vec<&'static Kind>,
 }
 
 /// IntuneCD folder names (relative to the backup root) and the kinds they hold.
-const INTUNECD_FOLDERS: &[(&str, Option<&str>)] = &[
-    ("Settings Catalog", Some("settings-catalog")),
-    ("Device Configurations", Some("device-configurations")),
-    ("Compliance Policies/Policies", Some("compliance-policies")),
+const INTUNECD_FOLDERS: &[(&str, &str)] = &[
+    ("Settings Catalog", "settings-catalog"),
+    ("Device Configurations", "device-configurations"),
+    ("Compliance Policies/Policies", "compliance-policies"),
     (
         "Compliance Policies/Message Templates",
-        Some("notification-templates"),
+        "notification-templates",
     ),
-    ("Compliance Policies", Some("compliance-policies")),
-    ("App Protection", Some("app-protection")),
-    ("Scripts/Powershell", Some("powershell-scripts")),
-    ("Scripts/PowerShell", Some("powershell-scripts")),
-    ("Scripts/Shell", Some("shell-scripts")),
-    ("Proactive Remediations", Some("remediation-scripts")),
-    ("Filters", Some("assignment-filters")),
-    ("Scope Tags", Some("scope-tags")),
-    (
-        "Enrollment Configurations",
-        Some("enrollment-configurations"),
-    ),
+    ("Compliance Policies", "compliance-policies"),
+    ("App Protection", "app-protection"),
+    ("Scripts/Powershell", "powershell-scripts"),
+    ("Scripts/PowerShell", "powershell-scripts"),
+    ("Scripts/Shell", "shell-scripts"),
+    ("Proactive Remediations", "remediation-scripts"),
+    ("Filters", "assignment-filters"),
+    ("Scope Tags", "scope-tags"),
+    ("Enrollment Configurations", "enrollment-configurations"),
     (
         "Enrollment Profiles/Windows/ESP",
-        Some("enrollment-configurations"),
+        "enrollment-configurations",
     ),
-    ("Group Policy Configurations", Some("group-policy")),
-    ("Conditional Access", Some("conditional-access")),
+    ("Group Policy Configurations", "group-policy"),
+    ("Conditional Access", "conditional-access"),
 ];
 
 /// IntuneManagement folder names and the kinds they hold.
@@ -154,27 +152,6 @@ impl FolderSource {
         list(&root, "", &mut files)?;
         files.sort_by(|a, b| a.1.cmp(&b.1));
         let mut units = Vec::new();
-        let mut folder_kinds: Vec<&'static Kind> = Vec::new();
-        match flavor {
-            Flavor::IntuneCd => {
-                for (folder, k) in INTUNECD_FOLDERS {
-                    if let Some(k) = k
-                        && root.join(folder).is_dir()
-                        && !folder_kinds.iter().any(|x| x.name == *k)
-                    {
-                        folder_kinds.push(kind(k));
-                    }
-                }
-            }
-            Flavor::IntuneManagement => {
-                for (folder, k) in INTUNEMANAGEMENT_FOLDERS {
-                    if root.join(folder).is_dir() && !folder_kinds.iter().any(|x| x.name == *k) {
-                        folder_kinds.push(kind(k));
-                    }
-                }
-            }
-            Flavor::Graph => {}
-        }
         for (path, rel) in files {
             let name = rel.rsplit('/').next().unwrap_or(&rel).to_string();
             let is_json = name.to_ascii_lowercase().ends_with(".json");
@@ -185,10 +162,7 @@ impl FolderSource {
                         .filter(|(f, _)| rel.starts_with(&format!("{f}/")))
                         .max_by_key(|(f, _)| f.len());
                     match folder {
-                        Some((_, Some(k))) => (Some(kind(k)), None),
-                        Some((f, None)) => {
-                            (None, Some(format!("{f}: not a kind TenantGate manages")))
-                        }
+                        Some((_, k)) => (Some(kind(k)), None),
                         None => {
                             let top = rel.split('/').next().unwrap_or("");
                             let reason = if rel.contains('/') {
@@ -214,6 +188,9 @@ impl FolderSource {
                 }
             };
             // What a non-JSON file is says more than the folder it sits in.
+            let lower = name.to_ascii_lowercase();
+            let skip_blocks =
+                !is_json && hint.is_some() && (lower.ends_with(".yaml") || lower.ends_with(".yml"));
             let skip = if is_json {
                 skip
             } else {
@@ -224,6 +201,7 @@ impl FolderSource {
                 rel,
                 hint,
                 skip,
+                skip_blocks,
             });
         }
         if flavor == Flavor::Graph && !units.iter().any(|u| u.skip.is_none()) {
@@ -238,18 +216,25 @@ impl FolderSource {
             root,
             flavor,
             units,
-            folder_kinds,
         })
     }
 
-    /// A label for commit trailers and reports: `intunecd:<folder name>`.
+    /// A label for commit trailers and reports: `intunecd:<parent>/<folder>`, the last two
+    /// parts of the export's path (enough to recognise it, without a home directory).
     pub fn label(&self) -> String {
-        let name = self
+        let abs = self
             .root
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_else(|| self.root.display().to_string());
-        format!("{}:{}", self.flavor.name(), name)
+            .canonicalize()
+            .unwrap_or_else(|_| self.root.clone());
+        let parts: Vec<String> = abs
+            .components()
+            .filter_map(|c| match c {
+                std::path::Component::Normal(n) => Some(n.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        let tail = parts[parts.len().saturating_sub(2)..].join("/");
+        format!("{}:{}", self.flavor.name(), tail)
     }
 
     /// Directory data for references, read from every file that has some, in parallel. The
@@ -264,7 +249,13 @@ impl FolderSource {
             .units
             .par_iter()
             .enumerate()
-            .filter(|(_, u)| u.skip.is_none() && !u.rel.eq_ignore_ascii_case(MIGRATION_TABLE))
+            // A file in the folder of a kind that names nothing (settings catalog, say) holds
+            // no directory object: skip reading it twice.
+            .filter(|(_, u)| {
+                u.skip.is_none()
+                    && !u.rel.eq_ignore_ascii_case(MIGRATION_TABLE)
+                    && u.hint.is_none_or(|k| k.directory.is_some())
+            })
             .map(|(i, u)| (i, peek_file(u)))
             .collect();
         for (i, entries) in peeks {
@@ -287,10 +278,14 @@ impl FolderSource {
     /// Read one file: the policies it holds, or why it was skipped.
     pub fn load(&self, unit: &Unit) -> Vec<Loaded> {
         if let Some(reason) = &unit.skip {
+            let taint = match unit.hint {
+                Some(k) if unit.skip_blocks => Taint::Kind(k),
+                _ => Taint::None,
+            };
             return vec![Loaded::Skipped {
                 origin: unit.rel.clone(),
                 reason: reason.clone(),
-                taint: Taint::None,
+                taint,
             }];
         }
         if self.flavor == Flavor::IntuneManagement && unit.rel.eq_ignore_ascii_case(MIGRATION_TABLE)
@@ -341,6 +336,14 @@ impl FolderSource {
                 }
                 _ => unit.hint,
             };
+            // One page of a paged list is not the whole kind.
+            if obj.get("@odata.nextLink").is_some_and(|l| !l.is_null()) {
+                return vec![Loaded::Skipped {
+                    origin: unit.rel.clone(),
+                    reason: "one page of a paged list (@odata.nextLink is set): export every page into one list".into(),
+                    taint: list_kind.map_or(Taint::All, Taint::Kind),
+                }];
+            }
             if let Some(k) = list_kind {
                 out.push(Loaded::Held(k));
             }

@@ -3,6 +3,7 @@
 //! revisions. No `git` binary is involved.
 
 mod diff;
+pub mod pack;
 mod read;
 mod repo;
 mod worktree;

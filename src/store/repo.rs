@@ -1,8 +1,10 @@
+use super::pack::PackWriter;
 use super::{StoreError, git_err, io_err};
 use gix::ObjectId;
 use gix::bstr::ByteSlice;
 use gix::objs::tree::{EntryKind, EntryMode};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// Identity used when Git has none configured.
 pub const FALLBACK_NAME: &str = "TenantGate";
@@ -29,27 +31,65 @@ pub enum CommitOutcome {
     Committed(ObjectId),
 }
 
-/// Writes blobs from several threads at once.
+/// Writes blobs from several threads at once: as loose objects, or collected into one pack
+/// (see [`super::pack`]) when many are expected. Call [`BlobWriter::finish`] before anything
+/// refers to the blobs.
 #[derive(Clone)]
-pub struct BlobWriter(gix::ThreadSafeRepository);
+pub struct BlobWriter {
+    repo: gix::ThreadSafeRepository,
+    pack: Option<Arc<PackWriter>>,
+}
 
 impl BlobWriter {
     /// A handle for the current thread.
     pub fn local(&self) -> LocalBlobWriter {
-        LocalBlobWriter(self.0.to_thread_local())
+        LocalBlobWriter {
+            repo: self.repo.to_thread_local(),
+            pack: self.pack.clone(),
+        }
+    }
+
+    /// Make every blob written so far part of the repository. Returns how many new blobs there
+    /// were (0 for loose writing, whose blobs are in place at once).
+    pub fn finish(&self) -> Result<usize, StoreError> {
+        match &self.pack {
+            None => Ok(0),
+            Some(pack) => {
+                let repo = self.repo.to_thread_local();
+                let n = pack.finish(|raw| {
+                    repo.write_blob(raw)
+                        .map(|id| id.detach())
+                        .map_err(git_err("writing a blob"))
+                })?;
+                Ok(n)
+            }
+        }
     }
 }
 
 /// A per-thread blob writer.
-pub struct LocalBlobWriter(gix::Repository);
+pub struct LocalBlobWriter {
+    repo: gix::Repository,
+    pack: Option<Arc<PackWriter>>,
+}
 
 impl LocalBlobWriter {
     /// Write `bytes` unless a blob with the same id exists; return the id.
     pub fn write(&self, bytes: &[u8]) -> Result<ObjectId, StoreError> {
-        self.0
-            .write_blob(bytes)
-            .map(|id| id.detach())
-            .map_err(git_err("writing a blob"))
+        match &self.pack {
+            None => self
+                .repo
+                .write_blob(bytes)
+                .map(|id| id.detach())
+                .map_err(git_err("writing a blob")),
+            Some(pack) => {
+                let id = super::pack::blob_id(bytes)?;
+                if !self.repo.objects.exists_without_refresh(&id) {
+                    pack.add(id, bytes)?;
+                }
+                Ok(id)
+            }
+        }
     }
 }
 
@@ -95,8 +135,21 @@ impl Store {
         self.repo.git_dir()
     }
 
+    /// A writer of loose blobs, for a few objects.
     pub fn blob_writer(&self) -> BlobWriter {
-        BlobWriter(self.repo.clone().into_sync())
+        BlobWriter {
+            repo: self.repo.clone().into_sync(),
+            pack: None,
+        }
+    }
+
+    /// A writer collecting new blobs into one pack, for many objects (an import).
+    pub fn pack_writer(&self) -> Result<BlobWriter, StoreError> {
+        let pack = PackWriter::new(self.repo.objects.store_ref().path())?;
+        Ok(BlobWriter {
+            repo: self.repo.clone().into_sync(),
+            pack: Some(Arc::new(pack)),
+        })
     }
 
     /// Path of `dir` relative to the worktree root, slash-separated ("" at the root).
@@ -193,6 +246,17 @@ impl Store {
         c.tree_id()
             .map(|id| id.detach())
             .map_err(git_err(format!("reading the tree of {commit}")))
+    }
+
+    /// When a commit was made (committer time, seconds since the Unix epoch).
+    pub fn commit_time(&self, commit: ObjectId) -> Result<i64, StoreError> {
+        let c = self
+            .repo
+            .find_commit(commit)
+            .map_err(git_err(format!("reading commit {commit}")))?;
+        c.time()
+            .map(|t| t.seconds)
+            .map_err(git_err(format!("reading the time of {commit}")))
     }
 
     /// The empty tree's id.

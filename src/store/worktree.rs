@@ -5,6 +5,7 @@ use super::repo::{Store, blob_id};
 use super::{StoreError, git_err, io_err};
 use gix::ObjectId;
 use gix::bstr::{BStr, ByteSlice};
+use rayon::prelude::*;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -70,29 +71,65 @@ impl Store {
         }
         let mut on_disk = Vec::new();
         walk_files(&root.join(prefix), prefix, &mut on_disk)?;
-        let mut seen = std::collections::BTreeSet::new();
-        for (rel, abs) in on_disk {
-            seen.insert(rel.clone());
-            match staged.get(&rel) {
-                None => dirty.push(rel),
-                Some((id, stat)) => {
-                    let meta = gix::index::fs::Metadata::from_path_no_follow(&abs)
-                        .map_err(io_err(&abs))?;
-                    let now = gix::index::entry::Stat::from_fs(&meta).ok();
-                    // As git does: a file written in the same second as the index may have
-                    // changed without its stat showing it ("racily clean"), so read it.
-                    let racy = stat.mtime.secs >= index_secs;
-                    let same_stat = !racy
-                        && now.is_some_and(|n| {
-                            stat.matches(&n, Default::default()) && n.mtime.secs != 0
-                        });
-                    if !same_stat {
-                        let bytes = std::fs::read(&abs).map_err(io_err(&abs))?;
-                        if blob_id(&bytes) != *id {
-                            dirty.push(rel);
-                        }
-                    }
+        enum Check {
+            Untracked,
+            Clean,
+            /// Clean, but its stat was not to be trusted: record the stat now.
+            Refreshed(gix::index::entry::Stat),
+            Dirty,
+        }
+        let checks: Vec<(String, Check)> = on_disk
+            .into_par_iter()
+            .map(|(rel, abs)| {
+                let Some((id, stat)) = staged.get(&rel) else {
+                    return Ok((rel, Check::Untracked));
+                };
+                let meta =
+                    gix::index::fs::Metadata::from_path_no_follow(&abs).map_err(io_err(&abs))?;
+                let now = gix::index::entry::Stat::from_fs(&meta).ok();
+                // As git does: a file written in the same second as the index may have changed
+                // without its stat showing it ("racily clean"), so read it.
+                let racy = stat.mtime.secs >= index_secs;
+                let same_stat =
+                    now.is_some_and(|n| stat.matches(&n, Default::default()) && n.mtime.secs != 0);
+                if same_stat && !racy {
+                    return Ok((rel, Check::Clean));
                 }
+                let bytes = std::fs::read(&abs).map_err(io_err(&abs))?;
+                Ok(if blob_id(&bytes) != *id {
+                    (rel, Check::Dirty)
+                } else {
+                    match now {
+                        Some(n) => (rel, Check::Refreshed(n)),
+                        None => (rel, Check::Clean),
+                    }
+                })
+            })
+            .collect::<Result<_, StoreError>>()?;
+        let mut seen = std::collections::BTreeSet::new();
+        let mut refreshed = Vec::new();
+        for (rel, check) in checks {
+            seen.insert(rel.clone());
+            match check {
+                Check::Untracked | Check::Dirty => dirty.push(rel),
+                Check::Clean => {}
+                Check::Refreshed(stat) => refreshed.push((rel, stat)),
+            }
+        }
+        // Like `git status`, record the stat of entries found clean by content, so the next
+        // check needs no read (best effort: a failure here changes nothing of the answer).
+        if !refreshed.is_empty() {
+            let mut index = index;
+            for (rel, stat) in &refreshed {
+                if let Some(e) = index.entry_mut_by_path_and_stage(
+                    rel.as_bytes().as_bstr(),
+                    gix::index::entry::Stage::Unconflicted,
+                ) {
+                    e.stat = *stat;
+                }
+            }
+            if let Err(e) = index.write(Default::default()) {
+                tracing::debug!("could not refresh the index: {e}");
             }
         }
         for path in staged.keys() {
@@ -116,7 +153,8 @@ impl Store {
         let Some(root) = self.workdir().map(Path::to_path_buf) else {
             return Ok(());
         };
-        let mut wanted: Vec<(String, ObjectId)> = Vec::new();
+        let mut new_all: BTreeMap<String, ObjectId> = BTreeMap::new();
+        let mut to_write: Vec<(String, ObjectId)> = Vec::new();
         for prefix in prefixes {
             let old: BTreeMap<String, ObjectId> = self
                 .list_files(old_tree, prefix)?
@@ -139,35 +177,74 @@ impl Store {
                     remove_empty_parents(&root, &abs);
                 }
             }
-            for (path, id) in &new {
-                let abs = root.join(path);
-                let differs = old.get(path) != Some(id) || !abs.exists();
-                if differs {
-                    let bytes = self.read_blob(*id)?;
-                    if let Some(parent) = abs.parent() {
-                        std::fs::create_dir_all(parent).map_err(io_err(parent))?;
-                    }
-                    std::fs::write(&abs, bytes).map_err(io_err(&abs))?;
+            for (path, id) in new {
+                if old.get(&path) != Some(&id) || !root.join(&path).exists() {
+                    to_write.push((path.clone(), id));
                 }
-                wanted.push((path.clone(), *id));
+                new_all.insert(path, id);
             }
         }
+        // Folders first, then the files in parallel: creating files dominates on slow disks.
+        let parents: std::collections::BTreeSet<std::path::PathBuf> = to_write
+            .iter()
+            .filter_map(|(p, _)| root.join(p).parent().map(Path::to_path_buf))
+            .collect();
+        for parent in &parents {
+            std::fs::create_dir_all(parent).map_err(io_err(parent))?;
+        }
+        let sync = self.repo.clone().into_sync();
+        let written: Vec<(String, ObjectId, gix::index::entry::Stat)> = to_write
+            .into_par_iter()
+            .map_init(
+                || sync.to_thread_local(),
+                |repo, (path, id)| {
+                    let blob = repo
+                        .find_blob(id)
+                        .map_err(git_err(format!("reading blob {id}")))?;
+                    let abs = root.join(&path);
+                    std::fs::write(&abs, &blob.data).map_err(io_err(&abs))?;
+                    let meta = gix::index::fs::Metadata::from_path_no_follow(&abs)
+                        .map_err(io_err(&abs))?;
+                    let stat = gix::index::entry::Stat::from_fs(&meta).unwrap_or_default();
+                    Ok((path, id, stat))
+                },
+            )
+            .collect::<Result<_, StoreError>>()?;
+        let rewritten: std::collections::HashSet<&str> =
+            written.iter().map(|(p, _, _)| p.as_str()).collect();
         let mut index = self.load_index()?;
-        index.remove_entries(|_, path: &BStr, _| {
+        let mut kept = std::collections::HashSet::new();
+        index.remove_entries(|_, path: &BStr, e| {
             let p = path.to_str_lossy();
-            prefixes.iter().any(|pre| under(&p, pre))
+            if !prefixes.iter().any(|pre| under(&p, pre)) {
+                return false;
+            }
+            let keep = !rewritten.contains(p.as_ref()) && new_all.get(p.as_ref()) == Some(&e.id);
+            if keep {
+                kept.insert(p.into_owned());
+            }
+            !keep
         });
-        for (path, id) in &wanted {
-            let abs = root.join(path);
-            let meta = gix::index::fs::Metadata::from_path_no_follow(&abs).map_err(io_err(&abs))?;
-            let stat = gix::index::entry::Stat::from_fs(&meta).unwrap_or_default();
+        let push = |index: &mut gix::index::File, path: &str, id: ObjectId, stat| {
             index.dangerously_push_entry(
                 stat,
-                *id,
+                id,
                 gix::index::entry::Flags::empty(),
                 gix::index::entry::Mode::FILE,
                 path.as_bytes().as_bstr(),
             );
+        };
+        for (path, id, stat) in &written {
+            push(&mut index, path, *id, *stat);
+        }
+        for (path, id) in &new_all {
+            if !kept.contains(path) && !rewritten.contains(path.as_str()) {
+                let abs = root.join(path);
+                let meta =
+                    gix::index::fs::Metadata::from_path_no_follow(&abs).map_err(io_err(&abs))?;
+                let stat = gix::index::entry::Stat::from_fs(&meta).unwrap_or_default();
+                push(&mut index, path, *id, stat);
+            }
         }
         index.sort_entries();
         index.remove_tree();

@@ -1,0 +1,408 @@
+//! OAuth 2.0 client credentials against Microsoft Entra ID: a client secret, or a certificate
+//! whose private key signs a JWT client assertion (RS256, with the certificate's SHA-1 and
+//! SHA-256 thumbprints as `x5t` and `x5t#S256`). Tokens are cached until shortly before they
+//! expire. Secrets and tokens live in [`Secret`], which never prints its value.
+
+use super::GraphError;
+use base64::Engine as _;
+use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
+use rustls_pki_types::pem::{PemObject, SectionKind};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// A value that must never reach a log, an error message or Git.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Secret {
+        Secret(value.into())
+    }
+
+    /// The value itself, for the one place that sends it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret([redacted])")
+    }
+}
+
+/// How the client proves who it is.
+pub enum Credential {
+    Secret(Secret),
+    Certificate(Box<ClientCertificate>),
+}
+
+impl std::fmt::Debug for Credential {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credential::Secret(_) => f.write_str("Credential::Secret([redacted])"),
+            Credential::Certificate(c) => write!(f, "Credential::Certificate({})", c.x5t),
+        }
+    }
+}
+
+/// A certificate registered on the app, with its private key.
+pub struct ClientCertificate {
+    key: RsaKeyPair,
+    /// Base64url SHA-1 thumbprint of the DER certificate.
+    pub x5t: String,
+    /// Base64url SHA-256 thumbprint of the DER certificate.
+    pub x5t_s256: String,
+    pub path: PathBuf,
+}
+
+fn b64url(bytes: &[u8]) -> String {
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Base64url SHA-1 and SHA-256 thumbprints of a DER certificate (`x5t`, `x5t#S256`).
+pub fn thumbprints(cert_der: &[u8]) -> (String, String) {
+    let sha1 = ring::digest::digest(&ring::digest::SHA1_FOR_LEGACY_USE_ONLY, cert_der);
+    let sha256 = ring::digest::digest(&ring::digest::SHA256, cert_der);
+    (b64url(sha1.as_ref()), b64url(sha256.as_ref()))
+}
+
+impl ClientCertificate {
+    /// Read a PEM file holding the certificate and its RSA private key (PKCS#8 or PKCS#1).
+    pub fn from_pem_file(path: &Path) -> Result<ClientCertificate, GraphError> {
+        let bad = |message: String| GraphError::Certificate {
+            path: path.display().to_string(),
+            message,
+        };
+        let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
+        Self::from_pem(&bytes, path).map_err(bad)
+    }
+
+    fn from_pem(bytes: &[u8], path: &Path) -> Result<ClientCertificate, String> {
+        if bytes.starts_with(&[0x30]) {
+            return Err(
+                "this looks like a binary (DER or PFX) file; TenantGate reads PEM: \
+                 convert it with `openssl pkcs12 -in cert.pfx -out cert.pem -nodes`"
+                    .into(),
+            );
+        }
+        let text = String::from_utf8_lossy(bytes);
+        if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
+            return Err(
+                "the private key is encrypted, which TenantGate cannot read yet; \
+                 store an unencrypted PEM outside the repository with restricted permissions \
+                 (`openssl pkcs8 -topk8 -nocrypt -in key.pem -out plain.pem`)"
+                    .into(),
+            );
+        }
+        let mut cert: Option<Vec<u8>> = None;
+        let mut key: Option<RsaKeyPair> = None;
+        let mut key_error: Option<String> = None;
+        for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes) {
+            let (kind, der) = section.map_err(|e| format!("not a valid PEM file: {e}"))?;
+            match kind {
+                SectionKind::Certificate if cert.is_none() => cert = Some(der),
+                SectionKind::PrivateKey => match RsaKeyPair::from_pkcs8(&der) {
+                    Ok(k) => key = Some(k),
+                    Err(e) => key_error = Some(format!("the private key is not an RSA key: {e}")),
+                },
+                SectionKind::RsaPrivateKey => match RsaKeyPair::from_der(&der) {
+                    Ok(k) => key = Some(k),
+                    Err(e) => key_error = Some(format!("the RSA private key is unusable: {e}")),
+                },
+                SectionKind::EcPrivateKey => {
+                    key_error = Some(
+                        "an EC key: Microsoft Entra ID signs client assertions with RSA keys only"
+                            .into(),
+                    )
+                }
+                _ => {}
+            }
+        }
+        let cert =
+            cert.ok_or("no CERTIFICATE block: the file must hold the certificate and its key")?;
+        let key = key.ok_or_else(|| {
+            key_error.unwrap_or_else(|| {
+                "no PRIVATE KEY block: the file must hold the certificate and its key".into()
+            })
+        })?;
+        let (x5t, x5t_s256) = thumbprints(&cert);
+        Ok(ClientCertificate {
+            key,
+            x5t,
+            x5t_s256,
+            path: path.to_path_buf(),
+        })
+    }
+
+    /// A signed client assertion for `audience` (the token endpoint), valid for ten minutes.
+    pub fn assertion(&self, client_id: &str, audience: &str) -> Result<Secret, GraphError> {
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0);
+        let header = serde_json::json!({
+            "alg": "RS256",
+            "typ": "JWT",
+            "x5t": self.x5t,
+            "x5t#S256": self.x5t_s256,
+        });
+        let claims = serde_json::json!({
+            "aud": audience,
+            "iss": client_id,
+            "sub": client_id,
+            "jti": random_id(),
+            "nbf": now,
+            "iat": now,
+            "exp": now + 600,
+        });
+        let signing_input = format!(
+            "{}.{}",
+            b64url(header.to_string().as_bytes()),
+            b64url(claims.to_string().as_bytes())
+        );
+        let mut sig = vec![0u8; self.key.public().modulus_len()];
+        self.key
+            .sign(
+                &RSA_PKCS1_SHA256,
+                &ring::rand::SystemRandom::new(),
+                signing_input.as_bytes(),
+                &mut sig,
+            )
+            .map_err(|_| GraphError::Certificate {
+                path: self.path.display().to_string(),
+                message: "signing the client assertion failed".into(),
+            })?;
+        Ok(Secret(format!("{signing_input}.{}", b64url(&sig))))
+    }
+}
+
+/// A random GUID-shaped id (request ids, JWT ids).
+pub fn random_id() -> String {
+    let a = fastrand::u64(..);
+    let b = fastrand::u64(..);
+    format!(
+        "{:08x}-{:04x}-4{:03x}-{:04x}-{:012x}",
+        a >> 32,
+        (a >> 16) & 0xffff,
+        a & 0xfff,
+        0x8000 | (b >> 48 & 0x3fff),
+        b & 0xffff_ffff_ffff
+    )
+}
+
+/// Where and as whom to get tokens.
+#[derive(Debug)]
+pub struct AuthConfig {
+    /// `{login_url}/{tenant}/oauth2/v2.0/token`.
+    pub token_url: String,
+    pub client_id: String,
+    /// `{graph_url}/.default`.
+    pub scope: String,
+    pub credential: Credential,
+}
+
+#[derive(Debug)]
+struct Cached {
+    token: Secret,
+    refresh_at: Instant,
+}
+
+/// Fetches tokens and keeps the current one.
+#[derive(Debug)]
+pub struct TokenSource {
+    config: AuthConfig,
+    cached: tokio::sync::Mutex<Option<Cached>>,
+    /// Why the last sign-in failed: later requests fail at once instead of trying again.
+    failed: std::sync::Mutex<Option<String>>,
+    http: reqwest::Client,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenResponse {
+    access_token: String,
+    #[serde(default)]
+    expires_in: Option<serde_json::Value>,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenError {
+    error: Option<String>,
+    error_description: Option<String>,
+    correlation_id: Option<String>,
+    timestamp: Option<String>,
+}
+
+impl TokenSource {
+    pub fn new(config: AuthConfig, http: reqwest::Client) -> TokenSource {
+        TokenSource {
+            config,
+            cached: tokio::sync::Mutex::new(None),
+            failed: std::sync::Mutex::new(None),
+            http,
+        }
+    }
+
+    /// A valid access token, fetched when there is none or it is about to expire.
+    pub async fn token(&self) -> Result<Secret, GraphError> {
+        let mut cached = self.cached.lock().await;
+        if let Some(c) = cached.as_ref()
+            && Instant::now() < c.refresh_at
+        {
+            return Ok(c.token.clone());
+        }
+        if let Some(why) = self
+            .failed
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+        {
+            return Err(GraphError::SignInFailed(why));
+        }
+        let (token, lifetime) = match self.fetch().await {
+            Ok(t) => t,
+            Err(e) => {
+                *self.failed.lock().unwrap_or_else(|p| p.into_inner()) = Some(e.to_string());
+                return Err(e);
+            }
+        };
+        // Refresh five minutes early, or half-way for short-lived tokens.
+        let margin = Duration::from_secs(300).min(lifetime / 2);
+        *cached = Some(Cached {
+            token: token.clone(),
+            refresh_at: Instant::now() + lifetime - margin,
+        });
+        Ok(token)
+    }
+
+    /// Forget the cached token (Graph said it is no longer valid).
+    pub async fn invalidate(&self, used: &Secret) {
+        let mut cached = self.cached.lock().await;
+        if cached.as_ref().is_some_and(|c| &c.token == used) {
+            *cached = None;
+        }
+    }
+
+    async fn fetch(&self) -> Result<(Secret, Duration), GraphError> {
+        let c = &self.config;
+        let assertion;
+        let mut form: Vec<(&str, &str)> = vec![
+            ("client_id", &c.client_id),
+            ("scope", &c.scope),
+            ("grant_type", "client_credentials"),
+        ];
+        match &c.credential {
+            Credential::Secret(s) => form.push(("client_secret", s.expose())),
+            Credential::Certificate(cert) => {
+                assertion = cert.assertion(&c.client_id, &c.token_url)?;
+                form.push((
+                    "client_assertion_type",
+                    "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+                ));
+                form.push(("client_assertion", assertion.expose()));
+            }
+        }
+        tracing::debug!(url = %c.token_url, client_id = %c.client_id, "requesting a token");
+        let mut last = String::new();
+        for attempt in 0..4u32 {
+            if attempt > 0 {
+                tokio::time::sleep(Duration::from_millis(500 << attempt)).await;
+            }
+            let resp = match self.http.post(&c.token_url).form(&form).send().await {
+                Ok(r) => r,
+                Err(e) => {
+                    last = super::client::describe_reqwest(&e);
+                    continue;
+                }
+            };
+            let status = resp.status();
+            let body = match resp.bytes().await {
+                Ok(b) => b,
+                Err(e) => {
+                    last = super::client::describe_reqwest(&e);
+                    continue;
+                }
+            };
+            if status.is_success() {
+                match serde_json::from_slice::<TokenResponse>(&body) {
+                    Ok(t) => {
+                        let secs = t
+                            .expires_in
+                            .as_ref()
+                            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
+                            .unwrap_or(3599);
+                        return Ok((Secret(t.access_token), Duration::from_secs(secs.max(1))));
+                    }
+                    Err(_) => {
+                        last = "the token response was not complete JSON".into();
+                        continue;
+                    }
+                }
+            }
+            if status.is_server_error() || status.as_u16() == 429 {
+                last = format!("HTTP {status}");
+                continue;
+            }
+            let err: Option<TokenError> = serde_json::from_slice(&body).ok();
+            let (code, description, correlation, timestamp) = match err {
+                Some(e) => (
+                    e.error.unwrap_or_default(),
+                    e.error_description.unwrap_or_default(),
+                    e.correlation_id,
+                    e.timestamp,
+                ),
+                None => (String::new(), String::new(), None, None),
+            };
+            return Err(GraphError::Auth {
+                status: status.as_u16(),
+                code,
+                // Entra's description repeats the whole request context on later lines.
+                message: description.lines().next().unwrap_or_default().to_string(),
+                correlation_id: correlation,
+                timestamp,
+            });
+        }
+        Err(GraphError::SignInFailed(format!(
+            "no token from {} after 4 attempts ({last}); check login_url, tenant and the network",
+            c.token_url
+        )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let s = Secret::new("hunter2");
+        assert_eq!(format!("{s:?}"), "Secret([redacted])");
+        let c = Credential::Secret(s);
+        assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn random_ids_look_like_guids() {
+        let id = random_id();
+        assert!(crate::policy::refs::is_guid(&id), "{id}");
+        assert_ne!(id, random_id());
+    }
+
+    #[test]
+    fn unreadable_certificates_say_what_to_do() {
+        let p = Path::new("c.pem");
+        let e = ClientCertificate::from_pem(b"\x30\x82\x01", p)
+            .err()
+            .unwrap();
+        assert!(e.contains("openssl pkcs12"), "{e}");
+        let e = ClientCertificate::from_pem(
+            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
+            p,
+        )
+        .err()
+        .unwrap();
+        assert!(e.contains("encrypted"), "{e}");
+        let e = ClientCertificate::from_pem(b"hello", p).err().unwrap();
+        assert!(e.contains("no CERTIFICATE"), "{e}");
+    }
+}

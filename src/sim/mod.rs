@@ -1,0 +1,817 @@
+//! The tenant simulator: a Graph-shaped HTTP server (axum) over a tenant seeded from a folder
+//! of Graph responses, so the demo, the tests and the benchmarks exercise the real client.
+//!
+//! It serves the token endpoint (`POST /{tenant}/oauth2/v2.0/token`), every collection of
+//! [`model::COLLECTIONS`] under `/beta` and `/v1.0` with server-driven paging (absolute
+//! `@odata.nextLink`), `$expand` (nested), `$select`, `$top`, navigation properties, `$batch`
+//! (at most 20 requests, each counted as one request), create / update / delete / assign, and
+//! `deviceManagement/auditEvents`. Faults are injected from a seed: latency, a request budget
+//! (429 with `Retry-After`, none on conditional access paths), random 503s, truncated bodies,
+//! dropped connections and 403 on chosen collections. `GET /_sim/bound` states the throttle
+//! bound: the fewest Graph requests that read the tenant, divided by the budget.
+
+mod graph;
+pub mod model;
+pub mod odata;
+
+pub use graph::verify_assertion;
+pub use model::{COLLECTIONS, Tenant};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
+
+/// Faults to inject. Probabilities are per request.
+#[derive(Debug, Clone, Default)]
+pub struct Faults {
+    /// Seed of the fault generator.
+    pub seed: u64,
+    /// Added to every Graph HTTP request.
+    pub latency: Duration,
+    /// Request budget (Graph requests per second; each request of a `$batch` counts).
+    pub requests_per_second: Option<f64>,
+    /// Random 503 Service Unavailable.
+    pub error_503: f64,
+    /// A 200 whose body stops half-way.
+    pub truncate: f64,
+    /// The connection closes without a response.
+    pub drop: f64,
+    /// Collections (paths such as `deviceManagement/deviceConfigurations`) answered 403.
+    pub forbid: Vec<String>,
+}
+
+/// Who may get a token.
+#[derive(Debug, Clone, Default)]
+pub struct SimAuth {
+    /// Only this client id (any when `None`).
+    pub client_id: Option<String>,
+    /// Only this client secret (any non-empty one when `None`).
+    pub client_secret: Option<String>,
+    /// DER of the registered certificate: client assertions must be signed by its key.
+    pub certificate: Option<Vec<u8>>,
+    /// Lifetime of issued tokens.
+    pub token_lifetime: Duration,
+}
+
+#[derive(Debug, Clone)]
+pub struct SimConfig {
+    pub faults: Faults,
+    pub auth: SimAuth,
+    /// Largest page of a collection list.
+    pub page_size: usize,
+    /// Largest page of a navigation collection (`/settings`), also when expanded on an object.
+    pub nav_page_size: usize,
+}
+
+impl Default for SimConfig {
+    fn default() -> Self {
+        SimConfig {
+            faults: Faults::default(),
+            auth: SimAuth {
+                token_lifetime: Duration::from_secs(3599),
+                ..SimAuth::default()
+            },
+            page_size: 100,
+            nav_page_size: 25,
+        }
+    }
+}
+
+/// Counters, served at `GET /_sim/stats`.
+#[derive(Debug, Default)]
+pub struct SimStats {
+    pub http_requests: AtomicU64,
+    pub graph_requests: AtomicU64,
+    pub batches: AtomicU64,
+    pub throttled: AtomicU64,
+    pub faults: AtomicU64,
+    pub tokens: AtomicU64,
+}
+
+struct Bucket {
+    tokens: f64,
+    last: Instant,
+}
+
+/// The simulator's state.
+pub struct Sim {
+    pub config: SimConfig,
+    tenant: RwLock<Tenant>,
+    rng: Mutex<fastrand::Rng>,
+    bucket: Mutex<Bucket>,
+    tokens: Mutex<HashMap<String, Instant>>,
+    pub stats: SimStats,
+}
+
+/// A Graph response before it becomes HTTP.
+#[derive(Debug, Clone)]
+pub struct SimResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Option<Value>,
+}
+
+impl SimResponse {
+    fn json(status: u16, body: Value) -> SimResponse {
+        SimResponse {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    fn no_content() -> SimResponse {
+        SimResponse {
+            status: 204,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
+}
+
+/// Graph's error body: `{"error": {"code", "message", "innerError": {"date", "request-id",
+/// "client-request-id"}}}`.
+pub fn error_body(code: &str, message: &str) -> Value {
+    let rid = crate::graph::auth::random_id();
+    json!({
+        "error": {
+            "code": code,
+            "message": message,
+            "innerError": {
+                "date": crate::graph::now_utc(),
+                "request-id": rid,
+                "client-request-id": rid,
+            }
+        }
+    })
+}
+
+fn error(status: u16, code: &str, message: &str) -> SimResponse {
+    SimResponse::json(status, error_body(code, message))
+}
+
+impl Sim {
+    pub fn new(tenant: Tenant, config: SimConfig) -> Sim {
+        let capacity = config.faults.requests_per_second.unwrap_or(0.0).max(1.0);
+        Sim {
+            rng: Mutex::new(fastrand::Rng::with_seed(config.faults.seed)),
+            bucket: Mutex::new(Bucket {
+                tokens: capacity,
+                last: Instant::now(),
+            }),
+            config,
+            tenant: RwLock::new(tenant),
+            tokens: Mutex::new(HashMap::new()),
+            stats: SimStats::default(),
+        }
+    }
+
+    /// Read access to the tenant (tests).
+    pub fn tenant(&self) -> std::sync::RwLockReadGuard<'_, Tenant> {
+        self.tenant.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn tenant_mut(&self) -> std::sync::RwLockWriteGuard<'_, Tenant> {
+        self.tenant.write().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn chance(&self, p: f64) -> bool {
+        p > 0.0 && self.rng.lock().unwrap_or_else(|e| e.into_inner()).f64() < p
+    }
+
+    /// Take one request from the budget, or say how long until there is one.
+    fn admit(&self) -> Result<(), Duration> {
+        let Some(rate) = self.config.faults.requests_per_second else {
+            return Ok(());
+        };
+        let capacity = rate.max(1.0);
+        let mut b = self.bucket.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        b.tokens = (b.tokens + now.duration_since(b.last).as_secs_f64() * rate).min(capacity);
+        b.last = now;
+        if b.tokens >= 1.0 {
+            b.tokens -= 1.0;
+            Ok(())
+        } else {
+            Err(Duration::from_secs_f64((1.0 - b.tokens) / rate))
+        }
+    }
+
+    /// The throttle bound: the fewest Graph requests that read the whole tenant given its page
+    /// sizes and which navigation properties a list can expand, and the seconds they take at
+    /// the request budget.
+    pub fn bound(&self) -> Value {
+        let t = self.tenant();
+        let pages = |n: usize, size: usize| n.div_ceil(size.max(1)).max(1);
+        let mut requests = 0usize;
+        let mut detail = serde_json::Map::new();
+        for def in COLLECTIONS {
+            let coll = t.coll(def.path);
+            let mut n = pages(coll.len(), self.config.page_size);
+            for id in &coll.order {
+                let o = &coll.objs[id];
+                let item_navs: Vec<&str> = def
+                    .navs
+                    .iter()
+                    .copied()
+                    .filter(|nav| !def.list_expand.contains(nav))
+                    .collect();
+                let omits = def.list_omits.iter().any(|f| o.base.contains_key(*f));
+                if omits || !item_navs.is_empty() {
+                    // One read by id expanding every such navigation, then their further pages.
+                    n += 1;
+                    for nav in item_navs {
+                        let len = o.navs.get(nav).map_or(0, Vec::len);
+                        n += pages(len, self.config.nav_page_size) - 1;
+                    }
+                }
+            }
+            detail.insert(def.path.to_string(), json!(n));
+            requests += n;
+        }
+        let rate = self.config.faults.requests_per_second;
+        json!({
+            "requests": requests,
+            "requests_per_second": rate,
+            "seconds": rate.map(|r| requests as f64 / r),
+            "page_size": self.config.page_size,
+            "nav_page_size": self.config.nav_page_size,
+            "per_collection": detail,
+            "explanation": "fewest Graph requests that read every collection: list pages (with the $expand lists allow), one read by id per object whose list entry leaves something out (expanding every navigation property), and the further pages of expanded navigation properties; a $batch request counts each of its requests. seconds = requests / requests_per_second."
+        })
+    }
+
+    /// The counters as served at `GET /_sim/stats`.
+    pub fn stats_json(&self) -> Value {
+        let s = &self.stats;
+        json!({
+            "http_requests": s.http_requests.load(Ordering::Relaxed),
+            "graph_requests": s.graph_requests.load(Ordering::Relaxed),
+            "batches": s.batches.load(Ordering::Relaxed),
+            "throttled": s.throttled.load(Ordering::Relaxed),
+            "faults": s.faults.load(Ordering::Relaxed),
+            "tokens": s.tokens.load(Ordering::Relaxed),
+        })
+    }
+
+    fn issue_token(&self) -> String {
+        let token = format!(
+            "sim.{}.{}",
+            crate::graph::auth::random_id(),
+            fastrand::u64(..)
+        );
+        self.tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(
+                token.clone(),
+                Instant::now() + self.config.auth.token_lifetime,
+            );
+        self.stats.tokens.fetch_add(1, Ordering::Relaxed);
+        token
+    }
+
+    fn check_token(&self, headers: &HeaderMap) -> Result<(), SimResponse> {
+        let Some(value) = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+        else {
+            return Err(error(
+                401,
+                "InvalidAuthenticationToken",
+                "Access token is empty.",
+            ));
+        };
+        match self
+            .tokens
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(value)
+        {
+            Some(exp) if Instant::now() < *exp => Ok(()),
+            Some(_) => Err(error(
+                401,
+                "InvalidAuthenticationToken",
+                "Lifetime validation failed, the token is expired.",
+            )),
+            None => Err(error(
+                401,
+                "InvalidAuthenticationToken",
+                "IDX14100: JWT is not well formed.",
+            )),
+        }
+    }
+
+    /// One Graph request (plain or inside a `$batch`), with the Graph-level faults: 403 on a
+    /// forbidden collection, the request budget and random 503s.
+    pub fn graph_request(
+        &self,
+        method: &Method,
+        version: &str,
+        path_and_query: &str,
+        body: Option<Value>,
+        base: &str,
+        actor: Option<&str>,
+    ) -> SimResponse {
+        self.stats.graph_requests.fetch_add(1, Ordering::Relaxed);
+        let (path, query) = path_and_query
+            .split_once('?')
+            .unwrap_or((path_and_query, ""));
+        let path = path.trim_matches('/');
+        let faults = &self.config.faults;
+        if let Some(f) = faults
+            .forbid
+            .iter()
+            .find(|f| path == f.as_str() || path.starts_with(&format!("{f}/")))
+        {
+            let directory = model::COLLECTIONS
+                .iter()
+                .find(|c| c.path == f)
+                .is_some_and(|c| c.directory);
+            return if directory {
+                error(
+                    403,
+                    "Authorization_RequestDenied",
+                    "Insufficient privileges to complete the operation.",
+                )
+            } else {
+                error(
+                    403,
+                    "Forbidden",
+                    "Application is not authorized to perform this operation. Application must have one of the following scopes: DeviceManagementConfiguration.Read.All, DeviceManagementConfiguration.ReadWrite.All",
+                )
+            };
+        }
+        if let Err(wait) = self.admit() {
+            self.stats.throttled.fetch_add(1, Ordering::Relaxed);
+            let mut r = error(429, "TooManyRequests", "Please retry again later.");
+            if let Some(inner) = r
+                .body
+                .as_mut()
+                .and_then(|b| b.pointer_mut("/error/innerError"))
+                .and_then(Value::as_object_mut)
+            {
+                inner.insert("code".into(), json!("429"));
+                inner.insert("status".into(), json!("429"));
+                inner.insert("message".into(), json!("Please retry after"));
+            }
+            if !path.starts_with("identity/conditionalAccess") {
+                let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+                r.headers.push(("Retry-After".into(), secs.to_string()));
+            }
+            return r;
+        }
+        if self.chance(faults.error_503) {
+            self.stats.faults.fetch_add(1, Ordering::Relaxed);
+            return error(
+                503,
+                "ServiceUnavailable",
+                "The service is temporarily unavailable. Please retry later.",
+            );
+        }
+        graph::serve(self, method, version, path, query, body, base, actor)
+    }
+}
+
+/// The router of a simulator.
+pub fn app(sim: Arc<Sim>) -> Router {
+    use axum::routing::{get, post};
+    Router::new()
+        .route("/_sim/bound", get(sim_bound))
+        .route("/_sim/stats", get(sim_stats))
+        .route("/{tenant}/oauth2/v2.0/token", post(token))
+        .route("/{version}/$batch", post(batch))
+        .route(
+            "/{version}/{*path}",
+            get(graph_http)
+                .post(graph_http)
+                .patch(graph_http)
+                .delete(graph_http),
+        )
+        .with_state(sim)
+}
+
+async fn sim_bound(State(sim): State<Arc<Sim>>) -> Response {
+    axum::Json(sim.bound()).into_response()
+}
+
+async fn sim_stats(State(sim): State<Arc<Sim>>) -> Response {
+    axum::Json(sim.stats_json()).into_response()
+}
+
+fn base_url(headers: &HeaderMap) -> String {
+    let host = headers
+        .get("host")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}")
+}
+
+fn to_http(r: SimResponse) -> Response {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let mut builder = Response::builder().status(status);
+    for (k, v) in &r.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    let resp = match r.body {
+        Some(b) => builder
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string())),
+        None => builder.body(Body::empty()),
+    };
+    resp.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
+/// HTTP-level faults of one request to Graph: latency, then a dropped connection, a
+/// truncated body or (for `$batch`) a 503 of the whole batch.
+async fn http_faults(sim: &Sim, is_batch: bool) -> Option<Response> {
+    sim.stats.http_requests.fetch_add(1, Ordering::Relaxed);
+    let f = &sim.config.faults;
+    if !f.latency.is_zero() {
+        tokio::time::sleep(f.latency).await;
+    }
+    if sim.chance(f.drop) {
+        sim.stats.faults.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!("fault: dropping the connection");
+        let stream = futures_util::stream::once(async {
+            Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
+                std::io::ErrorKind::ConnectionReset,
+                "simulated dropped connection",
+            ))
+        });
+        return Some(
+            Response::builder()
+                .status(200)
+                .header("content-length", "1024")
+                .body(Body::from_stream(stream))
+                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        );
+    }
+    if is_batch && sim.chance(f.error_503) {
+        sim.stats.faults.fetch_add(1, Ordering::Relaxed);
+        return Some(to_http(error(
+            503,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Please retry later.",
+        )));
+    }
+    None
+}
+
+/// Cut a response's body in half (keeping it well framed), when the dice say so.
+fn maybe_truncate(sim: &Sim, r: SimResponse) -> Response {
+    if r.body.is_some() && sim.chance(sim.config.faults.truncate) {
+        sim.stats.faults.fetch_add(1, Ordering::Relaxed);
+        tracing::debug!("fault: truncating a body");
+        let text = r.body.as_ref().map(Value::to_string).unwrap_or_default();
+        let mut cut = text.len() / 2;
+        while !text.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        return Response::builder()
+            .status(r.status)
+            .header("content-type", "application/json")
+            .body(Body::from(text[..cut].to_string()))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response());
+    }
+    to_http(r)
+}
+
+fn actor(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get("x-sim-actor")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_string)
+}
+
+async fn graph_http(
+    State(sim): State<Arc<Sim>>,
+    Path((version, _path)): Path<(String, String)>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Some(r) = http_faults(&sim, false).await {
+        return r;
+    }
+    if let Err(r) = sim.check_token(&headers) {
+        return to_http(r);
+    }
+    if version != "beta" && version != "v1.0" {
+        return to_http(error(
+            400,
+            "BadRequest",
+            &format!("Invalid version: {version}"),
+        ));
+    }
+    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    let rest = pq
+        .strip_prefix(&format!("/{version}/"))
+        .unwrap_or(pq)
+        .to_string();
+    let body = if body.is_empty() {
+        None
+    } else {
+        match serde_json::from_slice::<Value>(&body) {
+            Ok(v) => Some(v),
+            Err(e) => {
+                return to_http(error(400, "BadRequest", &format!("Invalid JSON body: {e}")));
+            }
+        }
+    };
+    let base = base_url(&headers);
+    let actor = actor(&headers);
+    let r = sim.graph_request(&method, &version, &rest, body, &base, actor.as_deref());
+    maybe_truncate(&sim, r)
+}
+
+async fn batch(
+    State(sim): State<Arc<Sim>>,
+    Path(version): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Response {
+    if let Some(r) = http_faults(&sim, true).await {
+        return r;
+    }
+    if let Err(r) = sim.check_token(&headers) {
+        return to_http(r);
+    }
+    sim.stats.batches.fetch_add(1, Ordering::Relaxed);
+    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+        return to_http(error(400, "BadRequest", "Invalid batch payload format."));
+    };
+    let Some(requests) = v.get("requests").and_then(Value::as_array) else {
+        return to_http(error(400, "BadRequest", "Invalid batch payload format."));
+    };
+    if requests.len() > 20 {
+        return to_http(error(
+            400,
+            "BadRequest",
+            "Maximum number of requests allowed in a batch is 20.",
+        ));
+    }
+    let mut seen = std::collections::HashSet::new();
+    for r in requests {
+        let id = r.get("id").and_then(Value::as_str).unwrap_or("");
+        if id.is_empty() || !seen.insert(id.to_string()) {
+            return to_http(error(
+                400,
+                "BadRequest",
+                "Each request in a batch needs a unique id.",
+            ));
+        }
+    }
+    let base = base_url(&headers);
+    let actor = actor(&headers);
+    let mut responses = Vec::with_capacity(requests.len());
+    for r in requests {
+        let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
+        let method = r
+            .get("method")
+            .and_then(Value::as_str)
+            .and_then(|m| Method::from_bytes(m.to_ascii_uppercase().as_bytes()).ok());
+        let url = r.get("url").and_then(Value::as_str);
+        let resp = match (method, url) {
+            (Some(m), Some(u)) => {
+                if u.starts_with("http://") || u.starts_with("https://") {
+                    error(
+                        400,
+                        "BadRequest",
+                        "Batch request urls must be relative to the version.",
+                    )
+                } else {
+                    let u = u.trim_start_matches('/');
+                    sim.graph_request(
+                        &m,
+                        &version,
+                        u,
+                        r.get("body").cloned(),
+                        &base,
+                        actor.as_deref(),
+                    )
+                }
+            }
+            _ => error(
+                400,
+                "BadRequest",
+                "A batch request needs a method and a url.",
+            ),
+        };
+        let mut hdrs = serde_json::Map::new();
+        if resp.body.is_some() {
+            hdrs.insert("Content-Type".into(), json!("application/json"));
+        }
+        for (k, v) in &resp.headers {
+            hdrs.insert(k.clone(), json!(v));
+        }
+        let mut entry = json!({"id": id, "status": resp.status, "headers": hdrs});
+        if let Some(b) = resp.body {
+            entry["body"] = b;
+        }
+        responses.push(entry);
+    }
+    maybe_truncate(
+        &sim,
+        SimResponse::json(200, json!({ "responses": responses })),
+    )
+}
+
+#[derive(serde::Deserialize)]
+struct TokenForm {
+    grant_type: Option<String>,
+    client_id: Option<String>,
+    client_secret: Option<String>,
+    client_assertion_type: Option<String>,
+    client_assertion: Option<String>,
+    scope: Option<String>,
+}
+
+/// Compare two secrets in time independent of where they differ.
+fn same_secret(a: &str, b: &str) -> bool {
+    let da = ring::digest::digest(&ring::digest::SHA256, a.as_bytes());
+    let db = ring::digest::digest(&ring::digest::SHA256, b.as_bytes());
+    da.as_ref()
+        .iter()
+        .zip(db.as_ref())
+        .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+        == 0
+}
+
+fn aad_error(status: u16, code: &str, aadsts: u32, description: &str) -> Response {
+    let id = crate::graph::auth::random_id();
+    let body = json!({
+        "error": code,
+        "error_description": format!("AADSTS{aadsts}: {description}\r\nTrace ID: {id}\r\nCorrelation ID: {id}\r\nTimestamp: {}", crate::graph::now_utc()),
+        "error_codes": [aadsts],
+        "timestamp": crate::graph::now_utc(),
+        "trace_id": id,
+        "correlation_id": id,
+    });
+    to_http(SimResponse::json(status, body))
+}
+
+async fn token(
+    State(sim): State<Arc<Sim>>,
+    Path(tenant): Path<String>,
+    headers: HeaderMap,
+    axum::Form(form): axum::Form<TokenForm>,
+) -> Response {
+    let auth = &sim.config.auth;
+    if form.grant_type.as_deref() != Some("client_credentials") {
+        return aad_error(
+            400,
+            "unsupported_grant_type",
+            70003,
+            "The app requested an unsupported grant type.",
+        );
+    }
+    if form
+        .scope
+        .as_deref()
+        .is_none_or(|s| !s.ends_with("/.default"))
+    {
+        return aad_error(
+            400,
+            "invalid_scope",
+            1002012,
+            "The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier.",
+        );
+    }
+    let Some(client_id) = form.client_id.as_deref().filter(|c| !c.is_empty()) else {
+        return aad_error(
+            400,
+            "invalid_request",
+            900144,
+            "The request body must contain the following parameter: 'client_id'.",
+        );
+    };
+    if auth.client_id.as_deref().is_some_and(|c| c != client_id) {
+        return aad_error(
+            400,
+            "unauthorized_client",
+            700016,
+            &format!("Application with identifier '{client_id}' was not found in the directory."),
+        );
+    }
+    match (&form.client_secret, &form.client_assertion) {
+        (Some(secret), None) => {
+            if auth.certificate.is_some() && auth.client_secret.is_none() {
+                return aad_error(
+                    401,
+                    "invalid_client",
+                    7000215,
+                    "Invalid client secret provided.",
+                );
+            }
+            let ok = match &auth.client_secret {
+                Some(expected) => same_secret(expected, secret),
+                None => !secret.is_empty(),
+            };
+            if !ok {
+                return aad_error(
+                    401,
+                    "invalid_client",
+                    7000215,
+                    "Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+                );
+            }
+        }
+        (None, Some(assertion)) => {
+            if form.client_assertion_type.as_deref()
+                != Some("urn:ietf:params:oauth:client-assertion-type:jwt-bearer")
+            {
+                return aad_error(
+                    400,
+                    "invalid_request",
+                    50027,
+                    "client_assertion_type must be urn:ietf:params:oauth:client-assertion-type:jwt-bearer.",
+                );
+            }
+            let audience = format!("{}/{tenant}/oauth2/v2.0/token", base_url(&headers));
+            if let Err(why) = graph::verify_assertion(
+                assertion,
+                auth.certificate.as_deref(),
+                client_id,
+                &audience,
+            ) {
+                return aad_error(401, "invalid_client", 700027, &why);
+            }
+        }
+        _ => {
+            return aad_error(
+                401,
+                "invalid_client",
+                7000218,
+                "The request body must contain the following parameter: 'client_assertion' or 'client_secret'.",
+            );
+        }
+    }
+    let lifetime = auth.token_lifetime.as_secs().max(1);
+    to_http(SimResponse::json(
+        200,
+        json!({
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "ext_expires_in": lifetime,
+            "access_token": sim.issue_token(),
+        }),
+    ))
+}
+
+/// Serve `sim` on `listener` until the process ends.
+pub async fn serve(listener: tokio::net::TcpListener, sim: Arc<Sim>) -> std::io::Result<()> {
+    axum::serve(listener, app(sim)).await
+}
+
+/// A simulator running on its own thread and runtime, on a free local port (tests, demo,
+/// benchmarks). It stops when the process ends.
+pub struct Running {
+    pub addr: std::net::SocketAddr,
+    pub sim: Arc<Sim>,
+}
+
+impl Running {
+    /// `http://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+}
+
+/// Start `sim` in the background.
+pub fn spawn(sim: Sim) -> std::io::Result<Running> {
+    let sim = Arc::new(sim);
+    let std_listener = std::net::TcpListener::bind("127.0.0.1:0")?;
+    std_listener.set_nonblocking(true)?;
+    let addr = std_listener.local_addr()?;
+    let served = sim.clone();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("tenantgate-sim")
+        .enable_all()
+        .build()?;
+    std::thread::Builder::new()
+        .name("tenantgate-sim".into())
+        .spawn(move || {
+            rt.block_on(async move {
+                match tokio::net::TcpListener::from_std(std_listener) {
+                    Ok(l) => {
+                        if let Err(e) = serve(l, served).await {
+                            tracing::error!("simulator stopped: {e}");
+                        }
+                    }
+                    Err(e) => tracing::error!("simulator cannot listen: {e}"),
+                }
+            });
+        })?;
+    Ok(Running { addr, sim })
+}

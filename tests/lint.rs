@@ -804,3 +804,123 @@ fn report_only_age_comes_from_history_and_a_shallow_clone_says_it_cannot_tell() 
         age[0]
     );
 }
+
+#[test]
+fn rules_test_skips_disabled_rules_and_ignores_severity_overrides() {
+    let (_tmp, repo) = new_repo();
+    let config = std::fs::read_to_string(repo.join("tenantgate.toml")).unwrap();
+    write_files(
+        &repo,
+        &[(
+            "tenantgate.toml",
+            &format!(
+                "{config}\n[lint]\ndisabled = [\"hygiene/scope-tags\"]\n[lint.severity]\n\"conditional-access/report-only-age\" = \"error\"\n"
+            ),
+        )],
+    );
+    let r = run(&repo, &["rules", "test"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("hygiene/scope-tags"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("PASS conditional-access/report-only-age"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&repo, &["rules", "list"]);
+    assert!(
+        r.stdout
+            .contains("disabled in tenantgate.toml: hygiene/scope-tags"),
+        "{}",
+        r.stdout
+    );
+    let r = run(
+        &repo,
+        &["rules", "explain", "conditional-access/report-only-age"],
+    );
+    assert!(
+        r.stdout.contains("severity: error (default warning)"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn pull_request_mode_reports_what_the_change_touches() {
+    let (_tmp, repo) = new_repo();
+    let with = |name: &str, value: i64| {
+        let mut p = sc(name);
+        p["settings"] = json!([{"settingInstance": {
+            "@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance",
+            "settingDefinitionId": "device_vendor_msft_x",
+            "simpleSettingValue": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue", "value": value}
+        }}]);
+        canonical(&p)
+    };
+    let legacy = json!({
+        "displayName": "CA002-Global-BlockLegacy", "state": "enabled",
+        "conditions": {"applications": {"includeApplications": ["All"]},
+            "clientAppTypes": ["exchangeActiveSync", "other"],
+            "users": {"includeUsers": ["All"], "excludeGroups": ["@group:CA-BreakGlass"]}},
+        "grantControls": {"builtInControls": ["block"], "operator": "OR"}
+    });
+    write_files(
+        &repo,
+        &[
+            // Two duplicates already on main: not this pull request's doing.
+            ("tenants/dev/settings-catalog/a.json", &with("WIN-SC-A", 1)),
+            ("tenants/dev/settings-catalog/b.json", &with("WIN-SC-B", 1)),
+            ("tenants/dev/settings-catalog/c.json", &with("WIN-SC-C", 2)),
+            (
+                "tenants/dev/conditional-access/ca002.json",
+                &canonical(&legacy),
+            ),
+        ],
+    );
+    commit_all(&repo, "base");
+    git(&repo, &["checkout", "-q", "-b", "pr"]);
+    // The pull request adds a copy of c and deletes the only legacy-authentication block.
+    write_files(
+        &repo,
+        &[("tenants/dev/settings-catalog/d.json", &with("WIN-SC-D", 2))],
+    );
+    std::fs::remove_file(repo.join("tenants/dev/conditional-access/ca002.json")).unwrap();
+    commit_all(&repo, "copy c, drop CA002");
+    for _ in 0..2 {
+        // Twice: the second run takes unchanged policies' facts from the cache.
+        let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+        let f = findings(&r.stdout);
+        let dup: Vec<&str> = of(&f, "hygiene/duplicate-policy")
+            .iter()
+            .map(|x| x["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(dup, ["tenants/dev/settings-catalog/d.json"], "{f:#?}");
+        let legacy = of(&f, "conditional-access/legacy-auth-blocked");
+        assert_eq!(legacy.len(), 0, "no CA policy left: not judged");
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["environments"][0]["checked"], 1);
+        assert_eq!(v["environments"][0]["policies"], 4);
+    }
+    assert!(repo.join(".git/tenantgate/facts.bin").is_file());
+    // A pull request that leaves a CA policy but turns the block off is judged on the folder.
+    git(&repo, &["checkout", "-q", "main"]);
+    git(&repo, &["checkout", "-q", "-b", "pr2"]);
+    let mut off = legacy.clone();
+    off["state"] = json!("disabled");
+    write_files(
+        &repo,
+        &[(
+            "tenants/dev/conditional-access/ca002.json",
+            &canonical(&off),
+        )],
+    );
+    commit_all(&repo, "disable CA002");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    let f = findings(&r.stdout);
+    let legacy = of(&f, "conditional-access/legacy-auth-blocked");
+    assert_eq!(legacy.len(), 1, "{f:#?}");
+    assert_eq!(legacy[0]["path"], "tenants/dev/conditional-access");
+    assert!(
+        of(&f, "hygiene/duplicate-policy").is_empty(),
+        "a and b are not this change's"
+    );
+}

@@ -18,7 +18,7 @@ pub struct FileRef {
 #[derive(Clone)]
 enum Backing {
     Worktree(PathBuf),
-    Git(Box<BlobReader>),
+    Git(Arc<BlobReader>),
     Memory(Arc<BTreeMap<String, Vec<u8>>>),
 }
 
@@ -86,7 +86,7 @@ impl Snapshot {
         }
         Ok(Snapshot {
             label,
-            backing: Backing::Git(Box::new(store.reader())),
+            backing: Backing::Git(Arc::new(store.reader())),
             files: Arc::new(files),
             commit: Some(commit),
         })
@@ -105,7 +105,7 @@ impl Snapshot {
         }
         Ok(Snapshot {
             label: "index".into(),
-            backing: Backing::Git(Box::new(store.reader())),
+            backing: Backing::Git(Arc::new(store.reader())),
             files: Arc::new(files),
             commit: store.head_commit()?,
         })
@@ -190,13 +190,9 @@ impl Snapshot {
         }
     }
 
-    /// A thread-safe loader of one file, for policy views that load on first use.
-    pub fn loader(
-        &self,
-        file: FileRef,
-    ) -> impl Fn() -> Result<Vec<u8>, String> + Send + Sync + use<> {
-        let snapshot = self.clone();
-        move || snapshot.reader().read(&file).map_err(|e| e.to_string())
+    /// Do the files carry blob ids (a commit or the index, not the worktree)?
+    pub fn has_ids(&self) -> bool {
+        matches!(self.backing, Backing::Git(_))
     }
 }
 

@@ -763,19 +763,20 @@ impl Worker<'_> {
     /// Run environment rule `i` over `env`.
     fn environment(&self, i: usize, env: &Arc<EnvData>, head: &Snapshot) -> Vec<RawFinding> {
         let rule = &self.shared.rules[i];
+        let snapshot = Arc::new(head.clone());
         let policies: rhai::Array = env
             .entries
             .iter()
             .filter(|e| rule.applies_to(e.kind))
             .map(|e| {
-                let loader = head.file(&e.path).map(|f| head.loader(f));
-                let view = match loader {
-                    Some(load) => PolicyView::lazy(Arc::new(move || {
-                        let bytes = load()?;
-                        parse_fast(&bytes).map(Arc::new).map_err(|e| e.to_string())
-                    })),
-                    None => PolicyView::lazy(Arc::new(|| Err("the file is gone".into()))),
-                };
+                let snapshot = snapshot.clone();
+                let file = head.file(&e.path);
+                // Read on first use: most environment rules never open most policies.
+                let view = PolicyView::lazy(Arc::new(move || {
+                    let file = file.as_ref().ok_or("the file is gone")?;
+                    let bytes = snapshot.reader().read(file).map_err(|e| e.to_string())?;
+                    parse_fast(&bytes).map(Arc::new).map_err(|e| e.to_string())
+                }));
                 let mut m = rhai::Map::new();
                 m.insert("path".into(), e.path.clone().into());
                 m.insert("kind".into(), e.kind.into());
@@ -1318,7 +1319,8 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
     let history: Option<Arc<dyn History>> = head.commit.map(|c| {
         Arc::new(super::history::GitHistory::new(store.reader(), c, req.now)) as Arc<dyn History>
     });
-    let mut cache = if req.cache {
+    // The cache is keyed by blob ids, which worktree files do not have.
+    let mut cache = if req.cache && head.has_ids() {
         FactsCache::open(store.git_dir())
     } else {
         FactsCache::in_memory()
@@ -1348,6 +1350,84 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::lint::rules::{RuleSource, Selection};
+
+    fn one_policy_run(rule: &str, limits: Limits) -> (Vec<Finding>, std::time::Duration) {
+        let mut files = BTreeMap::new();
+        files.insert(
+            "tenants/dev/settings-catalog/a.json".to_string(),
+            to_canonical(&serde_json::json!({"name": "WIN-SC-A", "settings": []})),
+        );
+        let head = Snapshot::memory(files);
+        let rules = RuleSet::load(
+            vec![RuleSource {
+                file: "rules/r.rhai".into(),
+                text: Arc::from(rule),
+                origin: Origin::Repository,
+            }],
+            Vec::new(),
+            &Selection::default(),
+            limits,
+        );
+        assert!(rules.findings.is_empty(), "{:?}", rules.findings);
+        let prepared = Prepared {
+            rules,
+            selection: Selection::default(),
+            settings: serde_json::json!({}),
+            exceptions: Exceptions::default(),
+            fail_on: FailOn::default(),
+        };
+        let scope = CheckScope {
+            head: &head,
+            envs: vec!["dev".into()],
+            changed: None,
+            history: None,
+            threads: Some(1),
+        };
+        let start = std::time::Instant::now();
+        let (found, _) = check(&prepared, &scope, &mut FactsCache::in_memory()).unwrap();
+        (found, start.elapsed())
+    }
+
+    #[test]
+    fn the_wall_clock_stops_a_rule_that_no_operation_limit_stops() {
+        let limits = Limits {
+            max_operations: 0, // no operation limit: only the clock can stop it
+            timeout: std::time::Duration::from_millis(300),
+            ..Limits::default()
+        };
+        let rule = "const ID = \"t/slow\";\nconst SEVERITY = \"error\";\nconst KINDS = [\"*\"];\nconst SUMMARY = \"s\";\nfn check(policy, ctx) {\n    let n = 0;\n    loop { n += 1; }\n}\n";
+        let (found, elapsed) = one_policy_run(rule, limits);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].rule, ids::RULE_ERROR);
+        assert!(
+            found[0].message.contains("ran past its time limit"),
+            "{}",
+            found[0].message
+        );
+        assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    }
+
+    #[test]
+    fn a_rule_returning_garbage_is_a_rule_error_naming_the_policy() {
+        let rule = "const ID = \"t/bad\";\nconst SEVERITY = \"error\";\nconst KINDS = [\"*\"];\nconst SUMMARY = \"s\";\nfn check(policy, ctx) { [#{ message: \"m\", file: \"elsewhere.ps1\" }] }\n";
+        let (found, _) = one_policy_run(rule, Limits::default());
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0]
+                .message
+                .contains("tenants/dev/settings-catalog/a.json"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0]
+                .message
+                .contains("not tenants/dev/settings-catalog/a.json or one of its script files"),
+            "{}",
+            found[0].message
+        );
+    }
 
     #[test]
     fn side_files_map_to_their_policy() {

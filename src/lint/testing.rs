@@ -175,7 +175,7 @@ pub fn run_file(file: &str, text: &str, all: &RuleSet) -> Vec<CaseResult> {
         Ok(r) => r,
         Err(e) => return vec![broken(file, "?", format!("cannot read the test file: {e}"))],
     };
-    let Some(rule) = all.get(&raw.rule).cloned() else {
+    let Some(mut rule) = all.get(&raw.rule).cloned() else {
         return vec![broken(
             file,
             &raw.rule,
@@ -185,6 +185,8 @@ pub fn run_file(file: &str, text: &str, all: &RuleSet) -> Vec<CaseResult> {
             ),
         )];
     };
+    // Cases are written against the rule's own severity, whatever [lint.severity] says.
+    rule.severity = rule.default_severity;
     let rules = RuleSet {
         rules: vec![rule],
         lib: all.lib.clone(),
@@ -306,7 +308,8 @@ fn run_case(file: &str, rule: &str, case: RawCase, rules: &RuleSet) -> CaseResul
     result
 }
 
-/// Run the built-in pack's tests, skipping rules in `replaced` (overridden by the repository).
+/// Run the built-in pack's tests, skipping rules in `replaced` (overridden by the repository)
+/// and rules that `[lint] disabled` turned off.
 pub fn run_builtin(all: &RuleSet, replaced: &BTreeSet<String>) -> Vec<CaseResult> {
     let mut out = Vec::new();
     for (file, text) in super::rules::builtin_tests() {
@@ -314,7 +317,7 @@ pub fn run_builtin(all: &RuleSet, replaced: &BTreeSet<String>) -> Vec<CaseResult
             .ok()
             .and_then(|v| v.get("rule").and_then(Value::as_str).map(str::to_string))
             .unwrap_or_default();
-        if replaced.contains(&rule) {
+        if replaced.contains(&rule) || all.disabled.contains(&rule) {
             continue;
         }
         out.extend(run_file(&file, text, all));

@@ -29,6 +29,9 @@ pub struct Limits {
     pub max_modules: usize,
     /// Wall-clock time of one call.
     pub timeout: Duration,
+    /// Wall-clock time of all of one rule's calls in one run: a rule that is slow on every
+    /// policy, but never slow enough to hit `timeout`, is stopped here.
+    pub budget: Duration,
     /// After this many failed calls, a rule is stopped for the rest of the run.
     pub max_failures: usize,
 }
@@ -45,6 +48,7 @@ impl Default for Limits {
             max_map_size: 100_000,
             max_modules: 16,
             timeout: Duration::from_secs(2),
+            budget: Duration::from_secs(60),
             max_failures: 3,
         }
     }

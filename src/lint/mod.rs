@@ -42,7 +42,7 @@ pub const NATIVE_RULES: &[NativeRule] = &[
         id: ids::RULE_ERROR,
         severity: Severity::Error,
         summary: "A rule could not run: it does not compile, breaks the rule contract, or hit a sandbox limit",
-        doc: "A broken or runaway rule does not stop lint: it is reported here, with the rule file and line, and every other rule still reports. Limits: operations, nested calls, expression depth, string, array and map sizes, imported modules, and a wall-clock limit per call; after three calls that hit a limit the rule is stopped for the rest of the run. A rule error is an error (it fails lint) and no exception waives it: a check that did not run cannot pass.",
+        doc: "A broken or runaway rule does not stop lint: it is reported here, with the rule file and line, and every other rule still reports. Limits: operations, nested calls, expression depth, string, array and map sizes, imported modules, a wall-clock limit per call and a time budget for all of a rule's calls in one run; after three calls that hit a limit, or once the budget is used, the rule is stopped for the rest of the run. A rule error is an error (it fails lint) and no exception waives it: a check that did not run cannot pass.",
     },
     NativeRule {
         id: ids::CONFIG,

@@ -383,6 +383,9 @@ struct RuleFailures {
     limits: usize,
     first: Option<(String, String, Option<usize>, Option<usize>)>,
     skipped: usize,
+    /// Time spent in the rule's calls so far, and whether that passed the budget.
+    spent: std::time::Duration,
+    over_budget: bool,
 }
 
 fn is_limit(e: &rhai::EvalAltResult) -> bool {
@@ -421,8 +424,30 @@ impl Shared<'_> {
     fn stopped(&self, i: usize) -> bool {
         self.failures[i]
             .lock()
-            .map(|f| f.limits >= self.limits.max_failures)
+            .map(|f| f.limits >= self.limits.max_failures || f.over_budget)
             .unwrap_or(true)
+    }
+
+    /// Account for a call's time; past the rule's budget, stop it.
+    fn spend(&self, i: usize, took: std::time::Duration, target: &str, line: Option<usize>) {
+        if let Ok(mut f) = self.failures[i].lock() {
+            f.spent += took;
+            if f.spent > self.limits.budget && !f.over_budget {
+                f.over_budget = true;
+                f.count += 1;
+                if f.first.is_none() {
+                    f.first = Some((
+                        target.to_string(),
+                        format!(
+                            "the rule used its whole time budget ({} s for all its calls in one run)",
+                            self.limits.budget.as_secs()
+                        ),
+                        line,
+                        None,
+                    ));
+                }
+            }
+        }
     }
 
     fn fail(
@@ -466,7 +491,12 @@ impl Shared<'_> {
                 format!("{target} and {} more", f.count - 1)
             };
             let mut text = format!("rule `{}` failed on {on}: {message}", rule.id);
-            if f.skipped > 0 {
+            if f.skipped > 0 && f.over_budget {
+                text.push_str(&format!(
+                    "; it was stopped after its time budget was used and did not check {} more",
+                    f.skipped
+                ));
+            } else if f.skipped > 0 {
                 text.push_str(&format!(
                     "; it was stopped after {} calls hit a limit and did not check {} more",
                     f.limits, f.skipped
@@ -530,6 +560,7 @@ impl<'a> Worker<'a> {
         }
         let c = &self.compiled[i];
         self.deadline.start(self.shared.limits.timeout);
+        let started = std::time::Instant::now();
         let result = self.engine.call_fn_with_options::<Dynamic>(
             CallFnOptions::new()
                 .eval_ast(c.eval_top_level)
@@ -538,6 +569,12 @@ impl<'a> Worker<'a> {
             &c.ast,
             func,
             args,
+        );
+        self.shared.spend(
+            i,
+            started.elapsed(),
+            target,
+            fn_line(&self.shared.rules[i].source, func),
         );
         match result {
             Ok(d) => match api::findings_from(d) {
@@ -1358,6 +1395,14 @@ mod tests {
             "tenants/dev/settings-catalog/a.json".to_string(),
             to_canonical(&serde_json::json!({"name": "WIN-SC-A", "settings": []})),
         );
+        run_over(files, rule, limits)
+    }
+
+    fn run_over(
+        files: BTreeMap<String, Vec<u8>>,
+        rule: &str,
+        limits: Limits,
+    ) -> (Vec<Finding>, std::time::Duration) {
         let head = Snapshot::memory(files);
         let rules = RuleSet::load(
             vec![RuleSource {
@@ -1406,6 +1451,39 @@ mod tests {
             found[0].message
         );
         assert!(elapsed < std::time::Duration::from_secs(5), "{elapsed:?}");
+    }
+
+    #[test]
+    fn a_rule_slow_on_every_policy_is_stopped_by_its_budget() {
+        let limits = Limits {
+            budget: std::time::Duration::from_millis(200),
+            ..Limits::default()
+        };
+        // About 50 ms a call: never a timeout, but 40 policies would take two seconds.
+        let rule = "const ID = \"t/slowish\";\nconst SEVERITY = \"error\";\nconst KINDS = [\"*\"];\nconst SUMMARY = \"s\";\nfn check(policy, ctx) {\n    let t = timestamp();\n    while t.elapsed < 0.05 {}\n    []\n}\n";
+        let mut files = BTreeMap::new();
+        for i in 0..40 {
+            files.insert(
+                format!("tenants/dev/settings-catalog/p{i}.json"),
+                to_canonical(&serde_json::json!({"name": format!("WIN-SC-P{i}"), "settings": []})),
+            );
+        }
+        let (found, elapsed) = run_over(files, rule, limits);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].message.contains("time budget"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            found[0].message.contains("did not check"),
+            "{}",
+            found[0].message
+        );
+        assert!(
+            elapsed < std::time::Duration::from_millis(1500),
+            "{elapsed:?}"
+        );
     }
 
     #[test]

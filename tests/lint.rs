@@ -24,6 +24,11 @@ fn sc(name: &str) -> Value {
     })
 }
 
+/// Write `doc` in canonical form at `rel` below `repo`.
+fn put(repo: &Path, rel: &str, doc: &Value) {
+    write_files(repo, &[(rel, &canonical(doc))]);
+}
+
 fn commit_all(repo: &Path, message: &str) {
     git(repo, &["add", "-A"]);
     git(repo, &["commit", "-q", "-m", message]);
@@ -132,12 +137,10 @@ fn hostile_rules_end_as_rule_errors_and_the_other_rules_still_report() {
 #[test]
 fn a_pull_request_that_weakens_the_rules_is_still_judged_by_the_base() {
     let (_tmp, repo) = new_repo();
-    write_files(
+    put(
         &repo,
-        &[(
-            "tenants/dev/settings-catalog/hello.json",
-            &canonical(&sc("WIN-SC-Hello")),
-        )],
+        "tenants/dev/settings-catalog/hello.json",
+        &sc("WIN-SC-Hello"),
     );
     commit_all(&repo, "base");
     git(&repo, &["checkout", "-q", "-b", "weaken"]);
@@ -476,29 +479,23 @@ fn exceptions_waive_until_they_expire_and_malformed_ones_are_findings() {
 #[test]
 fn staged_lint_reads_the_index_not_the_worktree() {
     let (_tmp, repo) = new_repo();
-    write_files(
+    put(
         &repo,
-        &[(
-            "tenants/dev/settings-catalog/a.json",
-            &canonical(&sc("WIN-SC-A")),
-        )],
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
     );
     commit_all(&repo, "a");
     // Staged: a bad name. Unstaged on top: a good name again.
-    write_files(
+    put(
         &repo,
-        &[(
-            "tenants/dev/settings-catalog/a.json",
-            &canonical(&sc("bad name")),
-        )],
+        "tenants/dev/settings-catalog/a.json",
+        &sc("bad name"),
     );
     git(&repo, &["add", "-A"]);
-    write_files(
+    put(
         &repo,
-        &[(
-            "tenants/dev/settings-catalog/a.json",
-            &canonical(&sc("WIN-SC-A")),
-        )],
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
     );
     let r = run(&repo, &["lint", "--staged", "--format", "json"]);
     let f = findings(&r.stdout);
@@ -592,12 +589,10 @@ fn the_pre_commit_hook_blocks_bad_policies_and_chains_to_an_existing_hook() {
     let stderr = String::from_utf8_lossy(&o.stderr);
     assert!(stderr.contains("my-own-hook-ran"), "{stderr}");
     assert!(stderr.contains("format/not-canonical"), "{stderr}");
-    write_files(
+    put(
         &repo,
-        &[(
-            "tenants/dev/settings-catalog/a.json",
-            &canonical(&sc("WIN-SC-A")),
-        )],
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
     );
     git(&repo, &["add", "-A"]);
     let o = commit(&repo);
@@ -687,20 +682,16 @@ fn rules_test_fails_when_a_case_is_wrong() {
 #[test]
 fn a_revision_is_linted_from_git_objects() {
     let (_tmp, repo) = new_repo();
-    write_files(
+    put(
         &repo,
-        &[(
-            "tenants/dev/settings-catalog/a.json",
-            &canonical(&sc("bad name")),
-        )],
+        "tenants/dev/settings-catalog/a.json",
+        &sc("bad name"),
     );
     commit_all(&repo, "bad");
-    write_files(
+    put(
         &repo,
-        &[(
-            "tenants/dev/settings-catalog/a.json",
-            &canonical(&sc("WIN-SC-A")),
-        )],
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
     );
     commit_all(&repo, "good");
     // Even with the worktree gone astray, --rev reads the commit.
@@ -731,36 +722,18 @@ fn report_only_age_comes_from_history_and_a_shallow_clone_says_it_cannot_tell() 
             "users": {"includeUsers": ["All"], "excludeGroups": ["@group:CA-BreakGlass"]}},
         "grantControls": {"builtInControls": ["block"], "operator": "OR"}
     });
-    write_files(
-        &repo,
-        &[("tenants/dev/conditional-access/ca007.json", &canonical(&ca))],
-    );
+    put(&repo, "tenants/dev/conditional-access/ca007.json", &ca);
     let days_ago = |d: i64| {
         let t = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * d);
         t.to_string()
     };
-    let commit = |message: &str, date: &str| {
-        git(&repo, &["add", "-A"]);
-        let o = std::process::Command::new("git")
-            .current_dir(&repo)
-            .args(["commit", "-q", "-m", message])
-            .env("GIT_AUTHOR_NAME", "T")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "T")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_DATE", date)
-            .output()
-            .unwrap();
-        assert!(o.status.success());
-    };
+    let commit = |message: &str, date: &str| common::commit_dated(&repo, message, date);
     commit("report-only", &days_ago(45));
     // Later commits that change other things keep the age.
-    write_files(
+    put(
         &repo,
-        &[(
-            "tenants/dev/settings-catalog/a.json",
-            &canonical(&sc("WIN-SC-A")),
-        )],
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
     );
     commit("other", &days_ago(10));
     let r = run(&repo, &["lint", "--format", "json"]);
@@ -778,18 +751,7 @@ fn report_only_age_comes_from_history_and_a_shallow_clone_says_it_cannot_tell() 
     );
     // A shallow clone holding only the last commit cannot tell.
     let shallow = tmp.path().join("shallow");
-    let url = format!("file://{}", repo.display());
-    git(
-        tmp.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "1",
-            &url,
-            shallow.to_str().unwrap(),
-        ],
-    );
+    common::shallow_clone(&repo, &shallow, 1);
     let r = run(&shallow, &["lint", "--format", "json"]);
     let f = findings(&r.stdout);
     let age = of(&f, "conditional-access/report-only-age");
@@ -906,13 +868,7 @@ fn pull_request_mode_reports_what_the_change_touches() {
     git(&repo, &["checkout", "-q", "-b", "pr2"]);
     let mut off = legacy.clone();
     off["state"] = json!("disabled");
-    write_files(
-        &repo,
-        &[(
-            "tenants/dev/conditional-access/ca002.json",
-            &canonical(&off),
-        )],
-    );
+    put(&repo, "tenants/dev/conditional-access/ca002.json", &off);
     commit_all(&repo, "disable CA002");
     let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
     let f = findings(&r.stdout);

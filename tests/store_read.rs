@@ -5,23 +5,10 @@ mod common;
 
 use common::{git, write_files};
 use std::path::Path;
-use std::process::Command;
 use tenantgate::store::{Store, WalkEnd, blob_id};
 
 fn commit_at(repo: &Path, message: &str, date: &str) {
-    git(repo, &["add", "-A"]);
-    let o = Command::new("git")
-        .current_dir(repo)
-        .args(["commit", "-q", "-m", message])
-        .env("GIT_AUTHOR_NAME", "T")
-        .env("GIT_AUTHOR_EMAIL", "t@example.com")
-        .env("GIT_COMMITTER_NAME", "T")
-        .env("GIT_COMMITTER_EMAIL", "t@example.com")
-        .env("GIT_AUTHOR_DATE", date)
-        .env("GIT_COMMITTER_DATE", date)
-        .output()
-        .unwrap();
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    common::commit_dated(repo, message, date);
 }
 
 fn repo() -> (tempfile::TempDir, std::path::PathBuf) {
@@ -108,18 +95,7 @@ fn path_history_walks_first_parents_and_knows_a_shallow_clone() {
     assert!(!store.is_shallow());
     // A clone with two commits of history: the walk ends where history was cut.
     let shallow = tmp.path().join("shallow");
-    let url = format!("file://{}", repo.display());
-    git(
-        tmp.path(),
-        &[
-            "clone",
-            "-q",
-            "--depth",
-            "2",
-            &url,
-            shallow.to_str().unwrap(),
-        ],
-    );
+    common::shallow_clone(&repo, &shallow, 2);
     let store = Store::discover(&shallow).unwrap();
     assert!(store.is_shallow());
     let head = store.head_commit().unwrap().unwrap();

@@ -181,6 +181,30 @@ impl Scanner<'_> {
         }
     }
 
+    /// The value of a member or element whose pointer is `pointer` (its parent's is
+    /// `pointer[..parent_len]`) and which starts at `at`: scan it and record where it is.
+    fn member(
+        &mut self,
+        pointer: &mut String,
+        parent_len: usize,
+        at: (usize, usize),
+        depth: usize,
+    ) -> Option<()> {
+        let start = self.pos;
+        self.value(pointer, depth + 1)?;
+        self.out.insert(
+            pointer.clone(),
+            Entry {
+                line: at.0,
+                column: at.1,
+                start,
+                end: self.pos,
+            },
+        );
+        pointer.truncate(parent_len);
+        Some(())
+    }
+
     fn value(&mut self, pointer: &mut String, depth: usize) -> Option<()> {
         if depth > MAX_DEPTH {
             return None;
@@ -202,18 +226,7 @@ impl Scanner<'_> {
                     let len = pointer.len();
                     pointer.push('/');
                     pointer.push_str(&key.replace('~', "~0").replace('/', "~1"));
-                    let start = self.pos;
-                    self.value(pointer, depth + 1)?;
-                    self.out.insert(
-                        pointer.clone(),
-                        Entry {
-                            line,
-                            column,
-                            start,
-                            end: self.pos,
-                        },
-                    );
-                    pointer.truncate(len);
+                    self.member(pointer, len, (line, column), depth)?;
                     self.ws();
                     if self.eat(b',').is_some() {
                         continue;
@@ -234,18 +247,7 @@ impl Scanner<'_> {
                     let (line, column) = self.here();
                     let len = pointer.len();
                     let _ = write!(pointer, "/{i}");
-                    let start = self.pos;
-                    self.value(pointer, depth + 1)?;
-                    self.out.insert(
-                        pointer.clone(),
-                        Entry {
-                            line,
-                            column,
-                            start,
-                            end: self.pos,
-                        },
-                    );
-                    pointer.truncate(len);
+                    self.member(pointer, len, (line, column), depth)?;
                     i += 1;
                     self.ws();
                     if self.eat(b',').is_some() {

@@ -197,11 +197,31 @@ fn regex_matches(text: &str, pattern: &str) -> RhaiResult<bool> {
     })
 }
 
-fn secret_maps(text: &[u8]) -> Array {
-    natives::scan_secrets(text)
+/// Does the file start with a byte-order mark or look like UTF-16 (plain UTF-8 is read as is)?
+pub fn needs_decoding(bytes: &[u8]) -> bool {
+    bytes.starts_with(b"\xEF\xBB\xBF")
+        || bytes.starts_with(b"\xFF\xFE")
+        || bytes.starts_with(b"\xFE\xFF")
+        || (bytes.len() >= 2 && bytes[1] == 0)
+}
+
+/// A file as text: UTF-16 and byte-order marks decoded (PowerShell often saves UTF-16), other
+/// bytes read as UTF-8, invalid sequences replaced. Offsets, lines and columns of findings are
+/// in this text, as an editor shows the file.
+pub fn text_of(bytes: &[u8]) -> std::borrow::Cow<'_, str> {
+    if needs_decoding(bytes)
+        && let Ok((text, _)) = crate::policy::decode::decode_text(bytes)
+    {
+        return std::borrow::Cow::Owned(text);
+    }
+    String::from_utf8_lossy(bytes)
+}
+
+fn secret_maps(text: &str) -> Array {
+    natives::scan_secrets(text.as_bytes())
         .into_iter()
         .map(|h| {
-            let (line, column) = line_col_bytes(text, h.start);
+            let (line, column) = super::spans::line_col(text, h.start);
             str_map(vec![
                 ("kind", s(h.kind)),
                 ("excerpt", s(&h.excerpt)),
@@ -210,11 +230,6 @@ fn secret_maps(text: &[u8]) -> Array {
             ])
         })
         .collect()
-}
-
-fn line_col_bytes(text: &[u8], offset: usize) -> (usize, usize) {
-    let text = String::from_utf8_lossy(text);
-    super::spans::line_col(&text, offset)
 }
 
 fn entry_map(e: &Entry) -> Dynamic {
@@ -330,9 +345,9 @@ pub fn register(engine: &mut Engine) {
         .register_fn("secrets", |c: &mut Ctx| -> RhaiResult<Array> {
             let doc = c.doc()?;
             let mut out = Array::new();
-            let hits = natives::scan_secrets(&doc.bytes);
+            let text = text_of(&doc.bytes);
+            let hits = natives::scan_secrets(text.as_bytes());
             if !hits.is_empty() {
-                let text = String::from_utf8_lossy(&doc.bytes);
                 let spans = super::spans::Spans::scan(&text);
                 for h in hits {
                     let pointer = spans
@@ -348,7 +363,7 @@ pub fn register(engine: &mut Engine) {
                 }
             }
             for side in &doc.sides {
-                for mut hit in secret_maps(&side.bytes) {
+                for mut hit in secret_maps(&text_of(&side.bytes)) {
                     if let Some(m) = hit.write_lock::<Map>().as_deref_mut() {
                         m.insert("file".into(), s(&side.path));
                     }
@@ -365,15 +380,16 @@ pub fn register(engine: &mut Engine) {
                     str_map(vec![
                         ("file", s(&side.path)),
                         ("suffix", s(side.suffix)),
-                        ("text", s(String::from_utf8_lossy(&side.bytes))),
+                        ("text", s(text_of(&side.bytes))),
                     ])
                 })
                 .collect())
         })
         .register_fn("script", |c: &mut Ctx| -> RhaiResult<Dynamic> {
-            Ok(c.doc()?.sides.first().map_or(Dynamic::UNIT, |side| {
-                s(String::from_utf8_lossy(&side.bytes))
-            }))
+            Ok(c.doc()?
+                .sides
+                .first()
+                .map_or(Dynamic::UNIT, |side| s(text_of(&side.bytes))))
         })
         .register_fn(
             "value_age",
@@ -444,7 +460,7 @@ pub fn register(engine: &mut Engine) {
 
     engine
         .register_fn("matches", regex_matches)
-        .register_fn("find_secrets", |text: &str| secret_maps(text.as_bytes()))
+        .register_fn("find_secrets", |text: &str| secret_maps(text))
         .register_fn("parse_ref", |text: &str| -> Dynamic {
             use crate::policy::refs::{SymbolicRef, parse_symbolic};
             match parse_symbolic(text) {
@@ -631,6 +647,27 @@ mod tests {
             assert!(e.contains(expected), "{script}: {e}");
         }
         assert!(findings_from(Dynamic::UNIT).unwrap().is_empty());
+    }
+
+    #[test]
+    fn scripts_in_utf16_are_scanned_as_text() {
+        let script = "Write-Host start\r\n$Password = \"Winter2026!\"\r\n";
+        let mut utf16 = vec![0xFF, 0xFE];
+        for u in script.encode_utf16() {
+            utf16.extend_from_slice(&u.to_le_bytes());
+        }
+        let text = text_of(&utf16);
+        assert_eq!(text, script);
+        let hits = secret_maps(&text);
+        assert_eq!(hits.len(), 1);
+        let m = hits[0].clone().cast::<Map>();
+        assert_eq!(m["line"].as_int(), Ok(2));
+        assert_eq!(m["column"].as_int(), Ok(14));
+        // UTF-8 with a BOM: the BOM is not a column.
+        let mut bom = b"\xEF\xBB\xBF".to_vec();
+        bom.extend_from_slice(b"$Password = \"Winter2026!\"\n");
+        let m = secret_maps(&text_of(&bom))[0].clone().cast::<Map>();
+        assert_eq!(m["column"].as_int(), Ok(14));
     }
 
     #[test]

@@ -294,12 +294,9 @@ struct Loaded {
 
 fn parse_fast(bytes: &[u8]) -> Result<Value, decode::JsonError> {
     // Plain UTF-8 parses straight from the bytes; BOMs and UTF-16 go through decoding.
-    let encoded = bytes.starts_with(b"\xEF\xBB\xBF")
-        || bytes.starts_with(b"\xFF\xFE")
-        || bytes.starts_with(b"\xFE\xFF")
-        || (bytes.len() >= 2 && bytes[1] == 0);
-    let plain = !encoded;
-    if plain && let Ok(v) = serde_json::from_slice(bytes) {
+    if !api::needs_decoding(bytes)
+        && let Ok(v) = serde_json::from_slice(bytes)
+    {
         return Ok(v);
     }
     decode::parse_json(bytes)

@@ -634,7 +634,7 @@ fn the_certificate_client_assertion_verifies_with_the_certificate_public_key() {
     let client_id = "6731de76-14a6-49ae-97bc-6eba6914391e";
     let aud = "https://login.example/contoso/oauth2/v2.0/token";
 
-    let cert = ClientCertificate::from_pem_file(&pem).expect("certificate and key");
+    let cert = ClientCertificate::from_file(&pem, None).expect("certificate and key");
     let jwt = cert.assertion(client_id, aud).unwrap();
     let jwt = jwt.expose();
     // Signed with the key: verifies with the certificate's public key, not with another's.

@@ -282,10 +282,7 @@ fn unsupported_pkcs8(what: &str) -> String {
 }
 
 fn wrong_password(password: &KeyPassword, what: &str) -> String {
-    format!(
-        "wrong password: {what} with the password in {}",
-        password.env
-    )
+    format!("wrong password in {}: {what}", password.env)
 }
 
 fn load_pkcs12(der: &[u8], password: Option<&KeyPassword>) -> Result<Loaded, String> {
@@ -299,9 +296,10 @@ fn load_pkcs12(der: &[u8], password: Option<&KeyPassword>) -> Result<Loaded, Str
                      set `password_env` in the certificate table to the name of an environment \
                      variable holding its password"
                     .into(),
-                (P12::MacError(_), Some(p)) => {
-                    wrong_password(p, "the PKCS#12 (PFX) file's integrity check fails")
-                }
+                (P12::MacError(_), Some(p)) => wrong_password(
+                    p,
+                    "the PKCS#12 (PFX) file's integrity check (MAC) does not match (or the file was altered)",
+                ),
                 (P12::UnpadError | P12::Pkcs5Error(_), Some(p)) => wrong_password(
                     p,
                     "the PKCS#12 (PFX) file cannot be decrypted (or it is damaged)",

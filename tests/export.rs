@@ -942,6 +942,14 @@ fn pfx_files_and_encrypted_keys_written_by_openssl_are_read() {
         assert_signs_for(&dir.join(name), password, &cert, &other);
     }
     assert_signs_for(&dir.join("chain.pfx"), password, &leaf, &cert);
+    // Older encryptions TenantGate does not read: the error gives the command that converts.
+    for name in ["unsupported-pkcs8-pbes1.pem", "unsupported-legacy-pem.pem"] {
+        let e = certificate_error(&dir.join(name), password);
+        assert!(
+            e.contains("`openssl pkcs8 -topk8 -v2 aes-256-cbc -in "),
+            "{name}: {e}"
+        );
+    }
 }
 
 #[test]

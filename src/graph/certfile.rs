@@ -251,8 +251,17 @@ fn decrypt_pkcs8(der: &[u8], password: Option<&KeyPassword>) -> Result<Vec<u8>, 
                 .into(),
         );
     };
-    let info = pkcs8::EncryptedPrivateKeyInfoRef::from_der(der)
-        .map_err(|_| "the ENCRYPTED PRIVATE KEY block is damaged".to_string())?;
+    let info =
+        pkcs8::EncryptedPrivateKeyInfoRef::from_der(der).map_err(|_| {
+            match encryption_oid(der).as_deref() {
+                Some(oid) if oid.starts_with("1.2.840.113549.1.12.1.") => {
+                    unsupported_pkcs8(&format!(
+                        "PKCS#12 PBE {oid}, as OpenSSL 1.0's `pkcs8 -topk8` and Java write it"
+                    ))
+                }
+                _ => "the ENCRYPTED PRIVATE KEY block is damaged".to_string(),
+            }
+        })?;
     match info.decrypt(password.value.expose()) {
         Ok(doc) => Ok(doc.as_bytes().to_vec()),
         Err(pkcs8::Error::EncryptedPrivateKey(pkcs8::pkcs5::Error::UnsupportedAlgorithm {
@@ -272,6 +281,20 @@ fn decrypt_pkcs8(der: &[u8], password: Option<&KeyPassword>) -> Result<Vec<u8>, 
             "the private key cannot be decrypted",
         )),
     }
+}
+
+/// The encryption algorithm of an `EncryptedPrivateKeyInfo` that pkcs8 cannot decode.
+fn encryption_oid(der: &[u8]) -> Option<String> {
+    use pkcs8::der::{Reader, SliceReader, asn1::AnyRef};
+    let mut reader = SliceReader::new(der).ok()?;
+    reader
+        .sequence(|r| {
+            let algorithm: pkcs8::AlgorithmIdentifierRef<'_> = r.decode()?;
+            let _data: AnyRef<'_> = r.decode()?;
+            Ok::<_, pkcs8::der::Error>(algorithm.oid)
+        })
+        .ok()
+        .map(|oid| oid.to_string())
 }
 
 fn unsupported_pkcs8(what: &str) -> String {

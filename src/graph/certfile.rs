@@ -149,7 +149,7 @@ fn load_pem(bytes: &[u8], password: Option<&KeyPassword>) -> Result<Loaded, Stri
     let mut format = Format::Pem;
     for block in blocks {
         let key = match block.label.as_str() {
-            "CERTIFICATE" | "X509 CERTIFICATE" | "TRUSTED CERTIFICATE" => {
+            "CERTIFICATE" | "X509 CERTIFICATE" => {
                 certs.push(block.der);
                 continue;
             }
@@ -167,9 +167,9 @@ fn load_pem(bytes: &[u8], password: Option<&KeyPassword>) -> Result<Loaded, Stri
                 format = Format::EncryptedPem;
                 decrypt_pkcs8(&block.der, password).and_then(|der| rsa_from_pkcs8(&der))
             }
-            "EC PRIVATE KEY" => Err(
-                "an EC key: Microsoft Entra ID signs client assertions with RSA keys only".into(),
-            ),
+            "EC PRIVATE KEY" => Err("the private key is an EC key (SEC 1): \
+                 Microsoft Entra ID signs client assertions with RSA keys only"
+                .into()),
             _ => continue,
         };
         match key {

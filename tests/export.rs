@@ -583,8 +583,23 @@ fn a_wrong_client_secret_is_a_clear_sign_in_error_and_no_commit() {
     assert_eq!(commit_count(&repo), before);
 }
 
-/// A fresh RSA key pair and a self-signed certificate for it: (PEM with both, certificate DER).
-fn generated_certificate(dir: &Path, name: &str) -> (std::path::PathBuf, Vec<u8>) {
+/// A fresh RSA key pair and a self-signed certificate for it.
+struct Identity {
+    /// PKCS#8 DER of the private key.
+    key_der: Vec<u8>,
+    key_pem: String,
+    cert_der: Vec<u8>,
+    cert_pem: String,
+}
+
+fn random_bytes<const N: usize>() -> [u8; N] {
+    let mut b = [0u8; N];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+        .expect("system randomness");
+    b
+}
+
+fn generated_identity(common_name: &str) -> Identity {
     use rsa::pkcs8::{EncodePrivateKey, LineEnding};
     struct SysRng(ring::rand::SystemRandom);
     impl rsa::rand_core::RngCore for SysRng {
@@ -613,15 +628,137 @@ fn generated_certificate(dir: &Path, name: &str) -> (std::path::PathBuf, Vec<u8>
         .to_pkcs8_pem(LineEnding::LF)
         .expect("PKCS#8 PEM")
         .to_string();
+    let key_der = key.to_pkcs8_der().expect("PKCS#8 DER").as_bytes().to_vec();
     let pair = rcgen::KeyPair::from_pkcs8_pem_and_sign_algo(&key_pem, &rcgen::PKCS_RSA_SHA256)
         .expect("rcgen key pair");
-    let cert = rcgen::CertificateParams::new(vec!["tenantgate-test".to_string()])
+    let cert = rcgen::CertificateParams::new(vec![common_name.to_string()])
         .expect("params")
         .self_signed(&pair)
         .expect("self-signed certificate");
+    Identity {
+        key_der,
+        key_pem,
+        cert_der: cert.der().to_vec(),
+        cert_pem: cert.pem(),
+    }
+}
+
+/// A fresh RSA key pair and a self-signed certificate for it: (PEM with both, certificate DER).
+fn generated_certificate(dir: &Path, name: &str) -> (std::path::PathBuf, Vec<u8>) {
+    let id = generated_identity("tenantgate-test");
     let path = dir.join(format!("{name}.pem"));
-    std::fs::write(&path, format!("{}{key_pem}", cert.pem())).expect("write PEM");
-    (path, cert.der().to_vec())
+    std::fs::write(&path, format!("{}{}", id.cert_pem, id.key_pem)).expect("write PEM");
+    (path, id.cert_der)
+}
+
+fn pem_block(label: &str, der: &[u8]) -> String {
+    use base64::Engine as _;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(der);
+    let lines: Vec<&str> = b64
+        .as_bytes()
+        .chunks(64)
+        .map(|c| std::str::from_utf8(c).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
+}
+
+/// The certificate and its key as an `ENCRYPTED PRIVATE KEY` (PKCS#8, PBES2 with
+/// PBKDF2-HMAC-SHA256 and AES-256-CBC, as `openssl pkcs8 -topk8 -v2 aes-256-cbc` writes).
+fn encrypted_pem(id: &Identity, password: &str) -> String {
+    use pkcs8::der::Decode;
+    let params = pkcs8::pkcs5::pbes2::Parameters::generate_pbkdf2_sha256_aes256cbc(
+        2048,
+        &random_bytes::<16>(),
+        random_bytes::<16>(),
+    )
+    .expect("PBES2 parameters");
+    let encrypted = pkcs8::PrivateKeyInfoRef::from_der(&id.key_der)
+        .expect("PKCS#8")
+        .encrypt_with_params(params, password)
+        .expect("encrypt the key");
+    format!(
+        "{}{}",
+        id.cert_pem,
+        pem_block("ENCRYPTED PRIVATE KEY", encrypted.as_bytes())
+    )
+}
+
+/// A PKCS#12 file with the key and its certificate (then `extra` certificates, e.g. its CA).
+fn pfx(
+    id: &Identity,
+    extra: &[&[u8]],
+    password: &str,
+    encryption: p12_keystore::EncryptionAlgorithm,
+    mac: p12_keystore::MacAlgorithm,
+) -> Vec<u8> {
+    use p12_keystore::{Certificate, KeyStore, KeyStoreEntry, PrivateKey, PrivateKeyChain};
+    let mut certs = vec![Certificate::from_der(&id.cert_der).expect("certificate")];
+    for der in extra {
+        certs.push(Certificate::from_der(der).expect("certificate"));
+    }
+    let chain = PrivateKeyChain::new(
+        random_bytes::<20>().to_vec(),
+        PrivateKey::from_der(&id.key_der).expect("PKCS#8 key"),
+        certs,
+    );
+    let mut store = KeyStore::new();
+    store.add_entry("tenantgate-test", KeyStoreEntry::PrivateKeyChain(chain));
+    store
+        .writer(password)
+        .encryption_algorithm(encryption)
+        .encryption_iterations(2048)
+        .mac_algorithm(mac)
+        .mac_iterations(2048)
+        .write()
+        .expect("write PKCS#12")
+}
+
+/// The certificate in `path` signs client assertions that verify with `cert_der`'s public key
+/// (and not with `other_der`'s), and its header names `cert_der` by its thumbprints.
+fn assert_signs_for(path: &Path, password: Option<&str>, cert_der: &[u8], other_der: &[u8]) {
+    use base64::Engine as _;
+    use tenantgate::graph::auth::{ClientCertificate, KeyPassword, Secret, thumbprints};
+    let client_id = "6731de76-14a6-49ae-97bc-6eba6914391e";
+    let aud = "https://login.example/contoso/oauth2/v2.0/token";
+    let password = password.map(|p| KeyPassword {
+        env: "TG_TEST_PASSWORD".into(),
+        value: Secret::new(p),
+    });
+    let cert = ClientCertificate::from_file(path, password.as_ref())
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let (x5t, x5t256) = thumbprints(cert_der);
+    assert_eq!(cert.x5t_s256, x5t256, "{}", path.display());
+    assert_eq!(cert.x5t, x5t, "{}", path.display());
+    let jwt = cert.assertion(client_id, aud).unwrap();
+    let jwt = jwt.expose();
+    tenantgate::sim::verify_assertion(jwt, Some(cert_der), client_id, aud)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let e = tenantgate::sim::verify_assertion(jwt, Some(other_der), client_id, aud).unwrap_err();
+    assert!(e.contains("thumbprint"), "{e}");
+    let header = jwt.split('.').next().unwrap();
+    let header: Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(header)
+            .unwrap(),
+    )
+    .unwrap();
+    assert_eq!(header["x5t#S256"], x5t256.as_str());
+}
+
+/// The error loading `path` with `password` gives.
+fn certificate_error(path: &Path, password: Option<&str>) -> String {
+    use tenantgate::graph::auth::{ClientCertificate, KeyPassword, Secret};
+    let password = password.map(|p| KeyPassword {
+        env: "TG_TEST_PASSWORD".into(),
+        value: Secret::new(p),
+    });
+    match ClientCertificate::from_file(path, password.as_ref()) {
+        Ok(_) => panic!("{} loaded", path.display()),
+        Err(e) => e.to_string(),
+    }
 }
 
 #[test]
@@ -634,7 +771,7 @@ fn the_certificate_client_assertion_verifies_with_the_certificate_public_key() {
     let client_id = "6731de76-14a6-49ae-97bc-6eba6914391e";
     let aud = "https://login.example/contoso/oauth2/v2.0/token";
 
-    let cert = ClientCertificate::from_pem_file(&pem).expect("certificate and key");
+    let cert = ClientCertificate::from_file(&pem, None).expect("certificate and key");
     let jwt = cert.assertion(client_id, aud).unwrap();
     let jwt = jwt.expose();
     // Signed with the key: verifies with the certificate's public key, not with another's.
@@ -709,6 +846,387 @@ fn the_certificate_client_assertion_verifies_with_the_certificate_public_key() {
     assert!(
         r.stderr
             .contains("sign-in refused (401 invalid_client): AADSTS700027"),
+        "{r:?}"
+    );
+}
+
+const PFX_PASSWORD: &str = "Pfx-Passw0rd-for-Tests!";
+const PFX_PASSWORD_VAR: &str = "TENANTGATE_TEST_CERT_PASSWORD";
+
+#[test]
+fn an_encrypted_pkcs8_key_signs_assertions_that_verify_with_the_certificate() {
+    let tmp = tempfile::tempdir().unwrap();
+    let id = generated_identity("tenantgate-test");
+    let other = generated_identity("other");
+    let path = tmp.path().join("app.pem");
+    std::fs::write(&path, encrypted_pem(&id, PFX_PASSWORD)).unwrap();
+    assert!(
+        std::fs::read_to_string(&path)
+            .unwrap()
+            .contains("-----BEGIN ENCRYPTED PRIVATE KEY-----")
+    );
+    assert_signs_for(&path, Some(PFX_PASSWORD), &id.cert_der, &other.cert_der);
+    // Key first, certificate second, text around them: the order does not matter.
+    let whole = encrypted_pem(&id, PFX_PASSWORD);
+    let (cert, key) = whole.split_at(id.cert_pem.len());
+    std::fs::write(
+        &path,
+        format!("Bag Attributes\n    friendlyName: app\n{key}{cert}"),
+    )
+    .unwrap();
+    assert_signs_for(&path, Some(PFX_PASSWORD), &id.cert_der, &other.cert_der);
+    // Another certificate first (a CA, say): the key's own certificate is the one used.
+    std::fs::write(&path, format!("{}{whole}", other.cert_pem)).unwrap();
+    assert_signs_for(&path, Some(PFX_PASSWORD), &id.cert_der, &other.cert_der);
+}
+
+#[test]
+fn a_pfx_file_signs_assertions_that_verify_with_the_certificate() {
+    use p12_keystore::{EncryptionAlgorithm as Enc, MacAlgorithm as Mac};
+    let tmp = tempfile::tempdir().unwrap();
+    let id = generated_identity("tenantgate-test");
+    let other = generated_identity("other");
+    let path = tmp.path().join("app.pfx");
+    // OpenSSL 3 and Windows AES256_SHA256; Windows TripleDES_SHA1; RC2-40 of old exports.
+    for (enc, mac) in [
+        (Enc::PbeWithHmacSha256AndAes256, Mac::HmacSha256),
+        (Enc::PbeWithShaAnd3KeyTripleDesCbc, Mac::HmacSha1),
+        (Enc::PbeWithShaAnd40BitRc4Cbc, Mac::HmacSha1),
+    ] {
+        std::fs::write(&path, pfx(&id, &[], PFX_PASSWORD, enc, mac)).unwrap();
+        assert_signs_for(&path, Some(PFX_PASSWORD), &id.cert_der, &other.cert_der);
+    }
+    // With other certificates in the file (a chain), the key's own certificate is the one used.
+    let bytes = pfx(
+        &id,
+        &[&other.cert_der],
+        PFX_PASSWORD,
+        Enc::PbeWithHmacSha256AndAes256,
+        Mac::HmacSha256,
+    );
+    std::fs::write(&path, &bytes).unwrap();
+    assert_signs_for(&path, Some(PFX_PASSWORD), &id.cert_der, &other.cert_der);
+    // As base64 text, as Azure Key Vault hands a certificate's secret out.
+    use base64::Engine as _;
+    let b64 = tmp.path().join("app.pfx.b64");
+    std::fs::write(
+        &b64,
+        base64::engine::general_purpose::STANDARD.encode(&bytes) + "\n",
+    )
+    .unwrap();
+    assert_signs_for(&b64, Some(PFX_PASSWORD), &id.cert_der, &other.cert_der);
+}
+
+#[test]
+fn pfx_files_and_encrypted_keys_written_by_openssl_are_read() {
+    // Made by tests/fixtures/certificates/make.sh with the openssl binary (throwaway key).
+    let dir = fixtures().join("certificates");
+    let pem_der = |name: &str| {
+        use rustls_pki_types::pem::PemObject;
+        rustls_pki_types::CertificateDer::from_pem_file(dir.join(name))
+            .expect("fixture certificate")
+            .to_vec()
+    };
+    let cert = pem_der("cert.pem");
+    let leaf = pem_der("chain-leaf.pem");
+    let other = generated_identity("other").cert_der;
+    let password = Some("TenantGate-fixture-only");
+    for name in [
+        "pkcs8-aes256-sha256.pem",
+        "pkcs8-3des-sha1.pem",
+        "from-pfx.pem",
+        "openssl3-aes256.pfx",
+        "sha1-3des.pfx",
+        "legacy-rc2-3des.pfx",
+    ] {
+        assert_signs_for(&dir.join(name), password, &cert, &other);
+    }
+    assert_signs_for(&dir.join("chain.pfx"), password, &leaf, &cert);
+    // Older encryptions TenantGate does not read: the error gives the command that converts.
+    for name in ["unsupported-pkcs8-pbes1.pem", "unsupported-legacy-pem.pem"] {
+        let e = certificate_error(&dir.join(name), password);
+        assert!(
+            e.contains("`openssl pkcs8 -topk8 -v2 aes-256-cbc -in "),
+            "{name}: {e}"
+        );
+    }
+}
+
+#[test]
+fn export_signs_in_with_a_password_protected_certificate() {
+    use p12_keystore::{EncryptionAlgorithm as Enc, MacAlgorithm as Mac};
+    let tmp = tempfile::tempdir().unwrap();
+    let id = generated_identity("tenantgate-test");
+    let client_id = "6731de76-14a6-49ae-97bc-6eba6914391e";
+    let s = start(
+        dev(),
+        SimConfig {
+            auth: sim::SimAuth {
+                client_id: Some(client_id.into()),
+                certificate: Some(id.cert_der.clone()),
+                token_lifetime: Duration::from_secs(3599),
+                ..Default::default()
+            },
+            ..SimConfig::default()
+        },
+    );
+    let pfx_path = tmp.path().join("app.pfx");
+    std::fs::write(
+        &pfx_path,
+        pfx(
+            &id,
+            &[],
+            PFX_PASSWORD,
+            Enc::PbeWithHmacSha256AndAes256,
+            Mac::HmacSha256,
+        ),
+    )
+    .unwrap();
+    let pem_path = tmp.path().join("app-encrypted.pem");
+    std::fs::write(&pem_path, encrypted_pem(&id, PFX_PASSWORD)).unwrap();
+    for path in [&pfx_path, &pem_path] {
+        let (_r, repo) = new_repo();
+        configure(
+            &repo,
+            "dev",
+            &s.url(),
+            &format!(
+                "certificate = {{ path = {:?}, password_env = \"{PFX_PASSWORD_VAR}\" }}\nkinds = [\"scope-tags\"]\n",
+                path.display().to_string()
+            ),
+        );
+        let r = Run::from(
+            tg(&repo)
+                .args(["export", "--env", "dev"])
+                .env(PFX_PASSWORD_VAR, PFX_PASSWORD)
+                .env("RUST_LOG", "trace")
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(r.code, 0, "{}: {r:?}", path.display());
+        assert_eq!(committed_files(&repo, "tenants/dev/scope-tags").len(), 4);
+        assert!(r.stderr.contains("read the client certificate"), "{r:?}");
+        assert!(!r.stderr.contains(PFX_PASSWORD), "{r:?}");
+        assert!(!r.stdout.contains(PFX_PASSWORD), "{r:?}");
+    }
+}
+
+#[test]
+fn a_wrong_or_missing_certificate_password_exits_2_with_a_clear_message_and_no_secret() {
+    use p12_keystore::{EncryptionAlgorithm as Enc, MacAlgorithm as Mac};
+    let tmp = tempfile::tempdir().unwrap();
+    let id = generated_identity("tenantgate-test");
+    // Nothing listens here: a sign-in would fail differently, and must not be tried.
+    let url = "http://127.0.0.1:9";
+    let pfx_path = tmp.path().join("app.pfx");
+    std::fs::write(
+        &pfx_path,
+        pfx(
+            &id,
+            &[],
+            PFX_PASSWORD,
+            Enc::PbeWithShaAnd3KeyTripleDesCbc,
+            Mac::HmacSha1,
+        ),
+    )
+    .unwrap();
+    let pem_path = tmp.path().join("app-encrypted.pem");
+    std::fs::write(&pem_path, encrypted_pem(&id, PFX_PASSWORD)).unwrap();
+    let wrong = "Not-the-Right-One-42";
+    let with_password_env = |path: &Path| {
+        format!(
+            "certificate = {{ path = {:?}, password_env = \"{PFX_PASSWORD_VAR}\" }}\n",
+            path.display().to_string()
+        )
+    };
+    for (path, expected) in [
+        (
+            &pfx_path,
+            "the PKCS#12 (PFX) file's integrity check (MAC) does not match",
+        ),
+        (&pem_path, "the private key cannot be decrypted"),
+    ] {
+        let (_r, repo) = new_repo();
+        configure(&repo, "dev", url, &with_password_env(path));
+        let before = commit_count(&repo);
+        // A wrong password.
+        let r = Run::from(
+            tg(&repo)
+                .args(["export", "--env", "dev"])
+                .env(PFX_PASSWORD_VAR, wrong)
+                .env("RUST_LOG", "trace")
+                .output()
+                .unwrap(),
+        );
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(
+            r.stderr
+                .contains(&format!("wrong password in {PFX_PASSWORD_VAR}: {expected}")),
+            "{r:?}"
+        );
+        assert!(r.stderr.contains(&path.display().to_string()), "{r:?}");
+        assert!(
+            !r.stderr.contains(wrong) && !r.stdout.contains(wrong),
+            "{r:?}"
+        );
+        assert!(!r.stderr.contains(PFX_PASSWORD), "{r:?}");
+        assert!(!r.stderr.contains("127.0.0.1:9"), "no sign-in: {r:?}");
+        // The variable is not set, or empty.
+        for value in [None, Some("")] {
+            let mut c = tg(&repo);
+            c.args(["export", "--env", "dev"]);
+            match value {
+                Some(v) => c.env(PFX_PASSWORD_VAR, v),
+                None => c.env_remove(PFX_PASSWORD_VAR),
+            };
+            let r = Run::from(c.output().unwrap());
+            assert_eq!(r.code, 2, "{r:?}");
+            assert!(
+                r.stderr.contains(&format!(
+                    "the certificate's password is read from the environment variable {PFX_PASSWORD_VAR} (password_env), which is not set"
+                )),
+                "{r:?}"
+            );
+        }
+        assert_eq!(commit_count(&repo), before);
+    }
+    // No password_env for a file that needs one: say what to set.
+    for (path, expected) in [
+        (
+            &pfx_path,
+            "the PKCS#12 (PFX) file is password-protected: set `password_env`",
+        ),
+        (
+            &pem_path,
+            "the private key is encrypted: set `password_env`",
+        ),
+    ] {
+        let (_r, repo) = new_repo();
+        configure(
+            &repo,
+            "dev",
+            url,
+            &format!(
+                "certificate = {{ path = {:?} }}\n",
+                path.display().to_string()
+            ),
+        );
+        let r = run(&repo, &["export", "--env", "dev"]);
+        assert_eq!(r.code, 2, "{r:?}");
+        assert!(r.stderr.contains(expected), "{r:?}");
+    }
+}
+
+#[test]
+fn damaged_or_unsuitable_certificate_files_are_clear_errors() {
+    use p12_keystore::{EncryptionAlgorithm as Enc, MacAlgorithm as Mac};
+    let tmp = tempfile::tempdir().unwrap();
+    let id = generated_identity("tenantgate-test");
+    let other = generated_identity("other");
+    let pw = Some(PFX_PASSWORD);
+    let write = |name: &str, bytes: &[u8]| {
+        let p = tmp.path().join(name);
+        std::fs::write(&p, bytes).unwrap();
+        p
+    };
+    let good = pfx(
+        &id,
+        &[],
+        PFX_PASSWORD,
+        Enc::PbeWithHmacSha256AndAes256,
+        Mac::HmacSha256,
+    );
+    // A PFX cut short, garbage, an empty file.
+    let e = certificate_error(&write("cut.pfx", &good[..good.len() / 2]), pw);
+    assert!(e.contains("damaged"), "{e}");
+    let e = certificate_error(&write("noise.bin", &random_bytes::<600>()), pw);
+    assert!(e.contains("neither PEM") || e.contains("damaged"), "{e}");
+    let e = certificate_error(&write("empty.pfx", b""), pw);
+    assert!(e.ends_with("the file is empty"), "{e}");
+    // A byte changed inside: the MAC says so before anything is decrypted.
+    let mut altered = good.clone();
+    let n = altered.len();
+    altered[n - 80] ^= 0x55;
+    let e = certificate_error(&write("altered.pfx", &altered), pw);
+    assert!(e.contains("or the file was altered"), "{e}");
+    // A PEM whose key belongs to another certificate.
+    let e = certificate_error(
+        &write(
+            "mismatch.pem",
+            format!("{}{}", other.cert_pem, id.key_pem).as_bytes(),
+        ),
+        None,
+    );
+    assert!(e.contains("does not belong to the certificate"), "{e}");
+    // A certificate alone (DER), and a PEM without the key.
+    let e = certificate_error(&write("cert.der", &id.cert_der), pw);
+    assert!(e.contains("a DER certificate alone?"), "{e}");
+    let e = certificate_error(&write("cert.pem", id.cert_pem.as_bytes()), None);
+    assert!(e.contains("no PRIVATE KEY block"), "{e}");
+    // An EC key, in a PFX and in a PEM: Entra wants RSA.
+    let ec = rcgen::KeyPair::generate().expect("an EC key");
+    let ec_cert = rcgen::CertificateParams::new(vec!["ec".to_string()])
+        .unwrap()
+        .self_signed(&ec)
+        .unwrap();
+    let ec_id = Identity {
+        key_der: ec.serialize_der(),
+        key_pem: ec.serialize_pem(),
+        cert_der: ec_cert.der().to_vec(),
+        cert_pem: ec_cert.pem(),
+    };
+    let e = certificate_error(
+        &write(
+            "ec.pfx",
+            &pfx(
+                &ec_id,
+                &[],
+                PFX_PASSWORD,
+                Enc::PbeWithHmacSha256AndAes256,
+                Mac::HmacSha256,
+            ),
+        ),
+        pw,
+    );
+    assert!(
+        e.contains("an EC key") && e.contains("RSA keys only"),
+        "{e}"
+    );
+    let e = certificate_error(
+        &write(
+            "ec.pem",
+            format!("{}{}", ec_id.cert_pem, ec_id.key_pem).as_bytes(),
+        ),
+        None,
+    );
+    assert!(
+        e.contains("an EC key") && e.contains("RSA keys only"),
+        "{e}"
+    );
+    // Through the binary: exit 2 and the file named.
+    let (_r, repo) = new_repo();
+    let cut = tmp.path().join("cut.pfx");
+    configure(
+        &repo,
+        "dev",
+        "http://127.0.0.1:9",
+        &format!(
+            "certificate = {{ path = {:?}, password_env = \"{PFX_PASSWORD_VAR}\" }}\n",
+            cut.display().to_string()
+        ),
+    );
+    let r = Run::from(
+        tg(&repo)
+            .args(["export", "--env", "dev"])
+            .env(PFX_PASSWORD_VAR, PFX_PASSWORD)
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains(&format!("certificate {}: ", cut.display()))
+            && r.stderr.contains("damaged"),
         "{r:?}"
     );
 }

@@ -4,9 +4,9 @@
 //! expire. Secrets and tokens live in [`Secret`], which never prints its value.
 
 use super::GraphError;
+pub use super::certfile::KeyPassword;
 use base64::Engine as _;
 use ring::signature::{RSA_PKCS1_SHA256, RsaKeyPair};
-use rustls_pki_types::pem::{PemObject, SectionKind};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
@@ -68,67 +68,25 @@ pub fn thumbprints(cert_der: &[u8]) -> (String, String) {
 }
 
 impl ClientCertificate {
-    /// Read a PEM file holding the certificate and its RSA private key (PKCS#8 or PKCS#1).
-    pub fn from_pem_file(path: &Path) -> Result<ClientCertificate, GraphError> {
+    /// Read the certificate and its RSA private key from `path`, recognised by content: PEM
+    /// (key unencrypted or `ENCRYPTED PRIVATE KEY`) or PKCS#12 / PFX (see [`certfile`]).
+    /// `password` unlocks an encrypted key or a PFX; it never appears in an error.
+    ///
+    /// [`certfile`]: super::certfile
+    pub fn from_file(
+        path: &Path,
+        password: Option<&KeyPassword>,
+    ) -> Result<ClientCertificate, GraphError> {
         let bad = |message: String| GraphError::Certificate {
             path: path.display().to_string(),
             message,
         };
         let bytes = std::fs::read(path).map_err(|e| bad(format!("cannot read: {e}")))?;
-        Self::from_pem(&bytes, path).map_err(bad)
-    }
-
-    fn from_pem(bytes: &[u8], path: &Path) -> Result<ClientCertificate, String> {
-        if bytes.starts_with(&[0x30]) {
-            return Err(
-                "this looks like a binary (DER or PFX) file; TenantGate reads PEM: \
-                 convert it with `openssl pkcs12 -in cert.pfx -out cert.pem -nodes`"
-                    .into(),
-            );
-        }
-        let text = String::from_utf8_lossy(bytes);
-        if text.contains("ENCRYPTED PRIVATE KEY") || text.contains("Proc-Type: 4,ENCRYPTED") {
-            return Err(
-                "the private key is encrypted, which TenantGate cannot read yet; \
-                 store an unencrypted PEM outside the repository with restricted permissions \
-                 (`openssl pkcs8 -topk8 -nocrypt -in key.pem -out plain.pem`)"
-                    .into(),
-            );
-        }
-        let mut cert: Option<Vec<u8>> = None;
-        let mut key: Option<RsaKeyPair> = None;
-        let mut key_error: Option<String> = None;
-        for section in <(SectionKind, Vec<u8>)>::pem_slice_iter(bytes) {
-            let (kind, der) = section.map_err(|e| format!("not a valid PEM file: {e}"))?;
-            match kind {
-                SectionKind::Certificate if cert.is_none() => cert = Some(der),
-                SectionKind::PrivateKey => match RsaKeyPair::from_pkcs8(&der) {
-                    Ok(k) => key = Some(k),
-                    Err(e) => key_error = Some(format!("the private key is not an RSA key: {e}")),
-                },
-                SectionKind::RsaPrivateKey => match RsaKeyPair::from_der(&der) {
-                    Ok(k) => key = Some(k),
-                    Err(e) => key_error = Some(format!("the RSA private key is unusable: {e}")),
-                },
-                SectionKind::EcPrivateKey => {
-                    key_error = Some(
-                        "an EC key: Microsoft Entra ID signs client assertions with RSA keys only"
-                            .into(),
-                    )
-                }
-                _ => {}
-            }
-        }
-        let cert =
-            cert.ok_or("no CERTIFICATE block: the file must hold the certificate and its key")?;
-        let key = key.ok_or_else(|| {
-            key_error.unwrap_or_else(|| {
-                "no PRIVATE KEY block: the file must hold the certificate and its key".into()
-            })
-        })?;
-        let (x5t, x5t_s256) = thumbprints(&cert);
+        let loaded = super::certfile::load(&bytes, password).map_err(bad)?;
+        tracing::debug!(path = %path.display(), format = ?loaded.format, "read the client certificate");
+        let (x5t, x5t_s256) = thumbprints(&loaded.cert_der);
         Ok(ClientCertificate {
-            key,
+            key: loaded.key,
             x5t,
             x5t_s256,
             path: path.to_path_buf(),
@@ -386,23 +344,5 @@ mod tests {
         let id = random_id();
         assert!(crate::policy::refs::is_guid(&id), "{id}");
         assert_ne!(id, random_id());
-    }
-
-    #[test]
-    fn unreadable_certificates_say_what_to_do() {
-        let p = Path::new("c.pem");
-        let e = ClientCertificate::from_pem(b"\x30\x82\x01", p)
-            .err()
-            .unwrap();
-        assert!(e.contains("openssl pkcs12"), "{e}");
-        let e = ClientCertificate::from_pem(
-            b"-----BEGIN ENCRYPTED PRIVATE KEY-----\nAAAA\n-----END ENCRYPTED PRIVATE KEY-----\n",
-            p,
-        )
-        .err()
-        .unwrap();
-        assert!(e.contains("encrypted"), "{e}");
-        let e = ClientCertificate::from_pem(b"hello", p).err().unwrap();
-        assert!(e.contains("no CERTIFICATE"), "{e}");
     }
 }

@@ -3,6 +3,7 @@
 //! exporting a tenant into a snapshot ([`export`]).
 
 pub mod auth;
+pub mod certfile;
 pub mod client;
 pub mod export;
 pub mod fetch;
@@ -156,14 +157,23 @@ pub fn client_for(env: &Environment, batch: bool) -> Result<GraphClient, GraphEr
             }
         },
         (None, Some(cert)) => {
-            if cert.password_env.is_some() {
-                return Err(GraphError::Config(format!(
-                    "environment {name:?}: password-protected certificates are not supported yet; \
-                     keep an unencrypted PEM (certificate and key) outside the repository and drop password_env"
-                )));
-            }
-            auth::Credential::Certificate(Box::new(auth::ClientCertificate::from_pem_file(
+            let password = match &cert.password_env {
+                None => None,
+                Some(var) => match std::env::var(var) {
+                    Ok(v) if !v.is_empty() => Some(auth::KeyPassword {
+                        env: var.clone(),
+                        value: auth::Secret::new(v),
+                    }),
+                    _ => {
+                        return Err(GraphError::Config(format!(
+                            "environment {name:?}: the certificate's password is read from the environment variable {var} (password_env), which is not set or empty"
+                        )));
+                    }
+                },
+            };
+            auth::Credential::Certificate(Box::new(auth::ClientCertificate::from_file(
                 std::path::Path::new(&cert.path),
+                password.as_ref(),
             )?))
         }
         _ => {

@@ -2,10 +2,9 @@
 //! skipped without being read, so a change to one policy of ten thousand reads a handful of
 //! trees.
 
+use super::StoreError;
 use super::repo::Store;
-use super::{StoreError, git_err};
 use gix::ObjectId;
-use gix::bstr::ByteSlice;
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -64,21 +63,14 @@ impl Store {
     }
 
     fn entries(&self, tree: Option<ObjectId>) -> Result<Entries, StoreError> {
-        let mut map = Entries::new();
-        let Some(tree) = tree else { return Ok(map) };
-        let t = self
-            .repo
-            .find_tree(tree)
-            .map_err(git_err(format!("reading tree {tree}")))?;
-        let decoded = t
-            .decode()
-            .map_err(git_err(format!("decoding tree {tree}")))?;
-        for e in &decoded.entries {
-            map.insert(
-                e.filename.to_str_lossy().into_owned(),
-                (e.oid.to_owned(), e.mode.is_tree()),
-            );
-        }
+        let Some(tree) = tree else {
+            return Ok(Entries::new());
+        };
+        let map = self
+            .tree_entries(tree)?
+            .into_iter()
+            .map(|(name, id, mode)| (name, (id, mode.is_tree())))
+            .collect();
         Ok(map)
     }
 

@@ -303,12 +303,11 @@ impl Store {
         Ok(out)
     }
 
-    fn collect(
+    /// The entries of one tree object: (name, id, mode).
+    pub(crate) fn tree_entries(
         &self,
         tree: ObjectId,
-        base: String,
-        out: &mut Vec<FileEntry>,
-    ) -> Result<(), StoreError> {
+    ) -> Result<Vec<(String, ObjectId, EntryMode)>, StoreError> {
         let t = self
             .repo
             .find_tree(tree)
@@ -316,20 +315,38 @@ impl Store {
         let decoded = t
             .decode()
             .map_err(git_err(format!("decoding tree {tree}")))?;
-        for e in &decoded.entries {
-            let name = e.filename.to_str_lossy();
+        Ok(decoded
+            .entries
+            .iter()
+            .map(|e| {
+                (
+                    e.filename.to_str_lossy().into_owned(),
+                    e.oid.to_owned(),
+                    e.mode,
+                )
+            })
+            .collect())
+    }
+
+    fn collect(
+        &self,
+        tree: ObjectId,
+        base: String,
+        out: &mut Vec<FileEntry>,
+    ) -> Result<(), StoreError> {
+        for (name, id, mode) in self.tree_entries(tree)? {
             let path = if base.is_empty() {
-                name.into_owned()
+                name
             } else {
                 format!("{base}/{name}")
             };
-            if e.mode.is_tree() {
-                self.collect(e.oid.to_owned(), path, out)?;
-            } else if e.mode.is_blob() || e.mode.is_executable() {
+            if mode.is_tree() {
+                self.collect(id, path, out)?;
+            } else if mode.is_blob() || mode.is_executable() {
                 out.push(FileEntry {
                     path,
-                    id: e.oid.to_owned(),
-                    executable: e.mode.is_executable(),
+                    id,
+                    executable: mode.is_executable(),
                 });
             }
         }

@@ -406,17 +406,32 @@ fn sort_set(items: &mut [Value], key: &[&str]) {
 }
 
 /// The sort key of a set element, as [`sort_set`] orders them: strings by their bytes, other
-/// values by their canonical bytes, the element itself when the set has no key.
-fn set_key(v: &Value, key: &[&str]) -> Vec<Vec<u8>> {
-    let part = |v: &Value| match v {
-        Value::String(s) => s.as_bytes().to_vec(),
-        other => super::canonical::to_canonical(other),
-    };
+/// values by their canonical bytes, the element itself when the set has no key. Strings are
+/// borrowed: checking a set's order allocates only for non-string keys.
+fn set_key<'v>(v: &'v Value, key: &[&str]) -> Vec<std::borrow::Cow<'v, [u8]>> {
+    use std::borrow::Cow;
+    fn part(v: &Value) -> Cow<'_, [u8]> {
+        match v {
+            Value::String(s) => Cow::Borrowed(s.as_bytes()),
+            other => Cow::Owned(super::canonical::to_canonical(other)),
+        }
+    }
+    /// `Value::pointer` without its per-token allocation (set keys have no escapes).
+    fn at<'v>(v: &'v Value, pointer: &str) -> Option<&'v Value> {
+        pointer
+            .split('/')
+            .skip(1)
+            .try_fold(v, |cur, token| match cur {
+                Value::Object(m) => m.get(token),
+                Value::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            })
+    }
     if key.is_empty() {
         vec![part(v)]
     } else {
         key.iter()
-            .map(|p| v.pointer(p).map_or_else(Vec::new, part))
+            .map(|p| at(v, p).map_or(Cow::Borrowed(&b""[..]), part))
             .collect()
     }
 }
@@ -425,16 +440,24 @@ fn set_key(v: &Value, key: &[&str]) -> Vec<Vec<u8>> {
 /// set out of order, no redundant root type)? The same answer as normalising a copy and
 /// comparing, without the copy or the rewrite: lint asks it of every file.
 pub fn is_normal(kind: &'static Kind, doc: &Value) -> bool {
-    fn go(v: &Value, path: &mut DocPath, cx: &Cx<'_>) -> bool {
+    /// `deepest`: no volatile pattern matches a path longer than this.
+    fn go(v: &Value, path: &mut DocPath, cx: &Cx<'_>, deepest: usize) -> bool {
         match v {
             Value::Object(map) => {
                 let is_root = path.is_empty();
-                if !map.keys().all(|k| keep_key(path, k, is_root, cx)) {
+                let deep = path.len() + 1 > deepest;
+                let kept = |k: &String| {
+                    // Past the deepest volatile pattern only annotations and types can go; every
+                    // annotation has a `@` or starts with `#`.
+                    let plain = !k.starts_with('#') && !k.as_bytes().contains(&b'@');
+                    (deep && plain && !is_root) || keep_key(path, k, is_root, cx)
+                };
+                if !map.keys().all(kept) {
                     return false;
                 }
                 for (k, child) in map {
                     path.push_key(k);
-                    let ok = go(child, path, cx);
+                    let ok = go(child, path, cx, deepest);
                     path.pop();
                     if !ok {
                         return false;
@@ -445,7 +468,7 @@ pub fn is_normal(kind: &'static Kind, doc: &Value) -> bool {
             Value::Array(items) => {
                 for (i, child) in items.iter().enumerate() {
                     path.push_index(i);
-                    let ok = go(child, path, cx);
+                    let ok = go(child, path, cx, deepest);
                     path.pop();
                     if !ok {
                         return false;
@@ -454,7 +477,7 @@ pub fn is_normal(kind: &'static Kind, doc: &Value) -> bool {
                 match cx.c.sets.iter().find(|(p, _)| p.matches_doc(path)) {
                     None => true,
                     Some((_, key)) => {
-                        let mut prev: Option<(Vec<Vec<u8>>, &Value)> = None;
+                        let mut prev: Option<(Vec<std::borrow::Cow<'_, [u8]>>, &Value)> = None;
                         for item in items {
                             let k = set_key(item, key);
                             if let Some((pk, pv)) = &prev {
@@ -489,7 +512,13 @@ pub fn is_normal(kind: &'static Kind, doc: &Value) -> bool {
         mode: Mode::Format,
         secrets: Vec::new(),
     };
-    go(doc, &mut DocPath::new(), &cx)
+    let deepest =
+        cx.c.volatile
+            .iter()
+            .map(|p| p.fixed_len().unwrap_or(usize::MAX))
+            .max()
+            .unwrap_or(0);
+    go(doc, &mut DocPath::new(), &cx, deepest)
 }
 
 /// Call `f` on every string at one of `kind`'s reference paths (sources use it to turn their

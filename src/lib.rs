@@ -5,7 +5,9 @@
 pub mod cli;
 pub mod config;
 pub mod graph;
+pub mod lint;
 pub mod policy;
+pub mod report;
 pub mod seed;
 pub mod sim;
 pub mod snapshot;

@@ -218,4 +218,37 @@ proptest! {
         dir.insert(RefTarget::Group, "6f1c2b8e-9a43-4a6e-8d1f-0b7c3e5a9d21", "SG-Pilot", "test", false);
         assert_idempotent(KINDS[k], doc, &dir, "generated document");
     }
+
+    /// Lint's read-only check says "normal" exactly when Format-mode normalisation changes
+    /// nothing, and the canonical writer's positions equal the computed ones.
+    #[test]
+    fn is_normal_and_position_of_agree_with_the_writer(doc in document(), k in 0..KINDS.len()) {
+        use tenantgate::policy::canonical::{position_of, to_canonical_with_positions};
+        let kind = KINDS[k];
+        let normalised = normalize(kind, doc.clone(), Mode::Format).expect("has a name").doc;
+        prop_assert_eq!(tenantgate::policy::normalize::is_normal(kind, &doc), normalised == doc);
+        prop_assert!(tenantgate::policy::normalize::is_normal(kind, &normalised));
+        let (_, positions) = to_canonical_with_positions(&normalised);
+        fn all(v: &Value, p: String, out: &mut Vec<String>) {
+            out.push(p.clone());
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        all(c, format!("{p}/{}", k.replace('~', "~0").replace('/', "~1")), out);
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        all(c, format!("{p}/{i}"), out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        let mut pointers = Vec::new();
+        all(&normalised, String::new(), &mut pointers);
+        for p in pointers {
+            prop_assert_eq!(Some(position_of(&normalised, &p)), positions.get(&p), "{}", p);
+        }
+    }
 }

@@ -130,6 +130,18 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         )?;
         let _ = report;
     }
+    let linted = crate::lint::lint(
+        &store,
+        &crate::lint::Request::new(crate::lint::Input::Worktree),
+    )?;
+    let counts = linted.counts();
+    writeln!(
+        out,
+        "\n{}. Linted both tenants with the built-in rules: {} error(s), {} warning(s), among them the seed's intentional defects (dangling group, names, break-glass exclusion, disk encryption).",
+        seed::ENVIRONMENTS.len() + 2,
+        counts.error,
+        counts.warning
+    )?;
     writeln!(out, "\nWhere to look:")?;
     writeln!(out, "  cd {}", root.display())?;
     writeln!(
@@ -147,6 +159,10 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     writeln!(
         out,
         "  git diff --no-index tenants/prod tenants/dev   # what DEV has that PROD does not yet"
+    )?;
+    writeln!(
+        out,
+        "  tenantgate lint --env dev               # each finding with its file, line and rule"
     )?;
     writeln!(
         out,

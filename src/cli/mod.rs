@@ -4,9 +4,12 @@ mod demo;
 pub mod exit;
 mod export;
 mod fmt;
+mod hooks;
 mod import;
 mod init;
+mod lint;
 mod output;
+mod rules;
 mod sim;
 mod workspace;
 
@@ -44,6 +47,12 @@ pub enum Command {
     Export(export::ExportArgs),
     /// A simulated tenant with a Graph-shaped API (tests, demos, benchmarks).
     Sim(sim::SimArgs),
+    /// Check policies with the rules: the worktree, a revision, the index or a pull request.
+    Lint(lint::LintArgs),
+    /// List, explain and test lint rules.
+    Rules(rules::RulesArgs),
+    /// Install the pre-commit hook (lint of the staged policies).
+    Hooks(hooks::HooksArgs),
 }
 
 /// Entry point of the binary.
@@ -75,6 +84,9 @@ pub fn main() -> ExitCode {
         Command::Demo(args) => demo::run(args, &mut out),
         Command::Export(args) => export::run(args, &mut out),
         Command::Sim(args) => sim::run(args, &mut out),
+        Command::Lint(args) => lint::run(args, &mut out),
+        Command::Rules(args) => rules::run(args, &mut out),
+        Command::Hooks(args) => hooks::run(args, &mut out),
     };
     let _ = out.flush();
     match result {

@@ -16,6 +16,33 @@ struct RawConfig {
     format: Option<Spanned<i64>>,
     #[serde(default)]
     environments: BTreeMap<Spanned<String>, Spanned<RawEnvironment>>,
+    lint: Option<RawLint>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLint {
+    fail_on: Option<Spanned<String>>,
+    #[serde(default)]
+    disabled: Vec<Spanned<String>>,
+    #[serde(default)]
+    severity: BTreeMap<Spanned<String>, Spanned<String>>,
+    #[serde(default)]
+    settings: toml::Table,
+}
+
+/// `[lint]`: how `tenantgate lint` judges. Line numbers are kept so that lint can point at a
+/// setting naming a rule that does not exist.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct LintConfig {
+    /// Lowest severity that makes lint exit 1 (default: error).
+    pub fail_on: crate::lint::FailOn,
+    /// Rule ids that do not run, with the line naming each.
+    pub disabled: Vec<(String, usize)>,
+    /// Severity overrides per rule id, with the line of each.
+    pub severity: BTreeMap<String, (crate::lint::Severity, usize)>,
+    /// `[lint.settings]`, handed to rules as `ctx.settings` (a JSON object).
+    pub settings: serde_json::Value,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -74,6 +101,7 @@ impl Environment {
 pub struct Config {
     pub format: i64,
     pub environments: BTreeMap<String, Environment>,
+    pub lint: LintConfig,
 }
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -241,9 +269,17 @@ impl Config {
                 },
             );
         }
+        let lint = match raw.lint {
+            None => LintConfig {
+                settings: serde_json::Value::Object(Default::default()),
+                ..LintConfig::default()
+            },
+            Some(l) => parse_lint(l, text, &err)?,
+        };
         Ok(Config {
             format,
             environments,
+            lint,
         })
     }
 
@@ -265,6 +301,75 @@ impl Config {
                 max_concurrency: 8,
                 requests_per_second: 100,
             })
+    }
+}
+
+/// Builds an error at a span of the file: (span, message, help).
+type ErrAt<'a> = dyn Fn(std::ops::Range<usize>, String, Option<&str>) -> ConfigError + 'a;
+
+fn parse_lint(raw: RawLint, text: &str, err: &ErrAt<'_>) -> Result<LintConfig, ConfigError> {
+    use crate::lint::{FailOn, Severity, valid_rule_id};
+    let line = |span: std::ops::Range<usize>| line_col(text, span.start).0;
+    let fail_on = match raw.fail_on {
+        None => FailOn::default(),
+        Some(v) => FailOn::parse(v.get_ref()).ok_or_else(|| {
+            err(
+                v.span(),
+                format!("unknown fail_on {:?}", v.get_ref()),
+                Some("use \"error\", \"warning\", \"info\" or \"never\""),
+            )
+        })?,
+    };
+    let check_id = |id: &Spanned<String>| {
+        if valid_rule_id(id.get_ref()) {
+            Ok(())
+        } else {
+            Err(err(
+                id.span(),
+                format!("{:?} is not a rule id", id.get_ref()),
+                Some(
+                    "rule ids are `area/name` in kebab-case, e.g. \"hygiene/naming-convention\"; `tenantgate rules list` shows them",
+                ),
+            ))
+        }
+    };
+    let mut disabled = Vec::new();
+    for id in raw.disabled {
+        check_id(&id)?;
+        disabled.push((id.get_ref().clone(), line(id.span())));
+    }
+    let mut severity = BTreeMap::new();
+    for (id, value) in raw.severity {
+        check_id(&id)?;
+        let s = Severity::parse(value.get_ref()).ok_or_else(|| {
+            err(
+                value.span(),
+                format!("unknown severity {:?}", value.get_ref()),
+                Some("use \"error\", \"warning\" or \"info\"; to turn a rule off, list it in `disabled`"),
+            )
+        })?;
+        severity.insert(id.get_ref().clone(), (s, line(id.span())));
+    }
+    Ok(LintConfig {
+        fail_on,
+        disabled,
+        severity,
+        settings: toml_to_json(toml::Value::Table(raw.settings)),
+    })
+}
+
+fn toml_to_json(v: toml::Value) -> serde_json::Value {
+    use serde_json::Value as J;
+    match v {
+        toml::Value::String(s) => J::String(s),
+        toml::Value::Integer(i) => J::from(i),
+        toml::Value::Float(f) => serde_json::Number::from_f64(f).map_or(J::Null, J::Number),
+        toml::Value::Boolean(b) => J::Bool(b),
+        toml::Value::Datetime(d) => J::String(d.to_string()),
+        toml::Value::Array(a) => J::Array(a.into_iter().map(toml_to_json).collect()),
+        toml::Value::Table(t) => {
+            J::Object(t.into_iter().map(|(k, v)| (k, toml_to_json(v))).collect())
+        }
     }
 }
 
@@ -327,5 +432,44 @@ mod tests {
         assert!(e.message.contains("empty kinds list"), "{e}");
         let e = Config::parse("format = 1\nformat = 1\n", "t.toml").unwrap_err();
         assert_eq!(e.line, 2, "{e}");
+    }
+
+    #[test]
+    fn reads_the_lint_table() {
+        use crate::lint::{FailOn, Severity};
+        let c = Config::parse(
+            "format = 1\n[lint]\nfail_on = \"warning\"\ndisabled = [\"hygiene/scope-tags\"]\n[lint.severity]\n\"hygiene/naming-convention\" = \"error\"\n[lint.settings]\nreport_only_max_days = 30\nnaming = { \"*\" = \"^X-\" }\n",
+            "t.toml",
+        )
+        .unwrap();
+        assert_eq!(c.lint.fail_on, FailOn::At(Severity::Warning));
+        assert_eq!(c.lint.disabled, vec![("hygiene/scope-tags".to_string(), 4)]);
+        assert_eq!(
+            c.lint.severity["hygiene/naming-convention"],
+            (Severity::Error, 6)
+        );
+        assert_eq!(c.lint.settings["report_only_max_days"], 30);
+        assert_eq!(c.lint.settings["naming"]["*"], "^X-");
+        // Without [lint]: defaults, and settings are an empty object.
+        let c = Config::parse("format = 1\n", "t.toml").unwrap();
+        assert_eq!(c.lint.fail_on, FailOn::At(Severity::Error));
+        assert!(c.lint.settings.as_object().unwrap().is_empty());
+    }
+
+    #[test]
+    fn lint_errors_name_the_line() {
+        let e = Config::parse("format = 1\n[lint]\nfail_on = \"fatal\"\n", "t.toml").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.to_string().contains("help: use \"error\""), "{e}");
+        let e =
+            Config::parse("format = 1\n[lint]\ndisabled = [\"naming\"]\n", "t.toml").unwrap_err();
+        assert_eq!(e.line, 3);
+        assert!(e.message.contains("not a rule id"), "{e}");
+        let e = Config::parse("format = 1\n[lint.severity]\n\"a/b\" = \"off\"\n", "t.toml")
+            .unwrap_err();
+        assert_eq!((e.line, e.column), (3, 9));
+        assert!(e.to_string().contains("disabled"), "{e}");
+        let e = Config::parse("format = 1\n[lint]\nfail-on = \"error\"\n", "t.toml").unwrap_err();
+        assert!(e.message.contains("unknown field `fail-on`"), "{e}");
     }
 }

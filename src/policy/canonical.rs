@@ -193,6 +193,58 @@ fn write_string(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
 }
 
+/// Lines `v` takes in canonical form.
+fn lines(v: &Value) -> usize {
+    match v {
+        Value::Array(items) if !items.is_empty() => 2 + items.iter().map(lines).sum::<usize>(),
+        Value::Object(map) if !map.is_empty() => 2 + map.values().map(lines).sum::<usize>(),
+        _ => 1,
+    }
+}
+
+/// Where `pointer` starts in the canonical form of `value`, as [`Positions::nearest`] would
+/// say, computed from the layout rules instead of by writing the document: a lookup for a
+/// handful of findings need not record every pointer of a large policy.
+pub fn position_of(value: &Value, pointer: &str) -> (usize, usize) {
+    let mut line = 1;
+    let mut column = 1;
+    let mut current = value;
+    let mut depth = 0;
+    for token in pointer.split('/').skip(1) {
+        let token = token.replace("~1", "/").replace("~0", "~");
+        // Members start on the line after their container's opening bracket.
+        let mut at = line + 1;
+        let found = match current {
+            Value::Object(map) => {
+                // serde_json's map iterates in key order, as the writer sorts.
+                let mut hit = None;
+                for (k, child) in map {
+                    if *k == token {
+                        hit = Some(child);
+                        break;
+                    }
+                    at += lines(child);
+                }
+                hit
+            }
+            Value::Array(items) => match token.parse::<usize>() {
+                Ok(i) if i < items.len() && (token == "0" || !token.starts_with('0')) => {
+                    at += items[..i].iter().map(lines).sum::<usize>();
+                    Some(&items[i])
+                }
+                _ => None,
+            },
+            _ => None,
+        };
+        let Some(child) = found else { break };
+        depth += 1;
+        line = at;
+        column = 1 + 2 * depth;
+        current = child;
+    }
+    (line, column)
+}
+
 /// Is `bytes` exactly the canonical form of the JSON it holds?
 pub fn is_canonical_text(bytes: &[u8], value: &Value) -> bool {
     to_canonical(value) == bytes
@@ -214,6 +266,45 @@ mod tests {
         // The output parses back to the same value.
         let back: Value = serde_json::from_str(&text).unwrap();
         assert_eq!(back, v);
+    }
+
+    #[test]
+    fn position_of_agrees_with_the_writer_everywhere() {
+        let v = json!({
+            "b": [1, {"y": null, "x": "q\"\n"}, [], {}],
+            "a": {"k/~": [true, [2, 3]]},
+            "settings": [{"settingInstance": {"children": [{"id": 1}, {"id": 2}]}}],
+            "z": "last"
+        });
+        let (_, pos) = to_canonical_with_positions(&v);
+        let mut pointers = vec![String::new()];
+        fn all(v: &Value, p: String, out: &mut Vec<String>) {
+            match v {
+                Value::Object(m) => {
+                    for (k, c) in m {
+                        let q = format!("{p}/{}", k.replace('~', "~0").replace('/', "~1"));
+                        out.push(q.clone());
+                        all(c, q, out);
+                    }
+                }
+                Value::Array(a) => {
+                    for (i, c) in a.iter().enumerate() {
+                        let q = format!("{p}/{i}");
+                        out.push(q.clone());
+                        all(c, q, out);
+                    }
+                }
+                _ => {}
+            }
+        }
+        all(&v, String::new(), &mut pointers);
+        assert_eq!(pointers.len(), pos.len());
+        for p in &pointers {
+            assert_eq!(Some(position_of(&v, p)), pos.get(p), "{p}");
+        }
+        for missing in ["/b/9", "/b/01", "/a/k~1~0/1/7", "/nope", "/z/deeper"] {
+            assert_eq!(position_of(&v, missing), pos.nearest(missing), "{missing}");
+        }
     }
 
     #[test]

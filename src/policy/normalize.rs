@@ -405,6 +405,122 @@ fn sort_set(items: &mut [Value], key: &[&str]) {
     }
 }
 
+/// The sort key of a set element, as [`sort_set`] orders them: strings by their bytes, other
+/// values by their canonical bytes, the element itself when the set has no key. Strings are
+/// borrowed: checking a set's order allocates only for non-string keys.
+fn set_key<'v>(v: &'v Value, key: &[&str]) -> Vec<std::borrow::Cow<'v, [u8]>> {
+    use std::borrow::Cow;
+    fn part(v: &Value) -> Cow<'_, [u8]> {
+        match v {
+            Value::String(s) => Cow::Borrowed(s.as_bytes()),
+            other => Cow::Owned(super::canonical::to_canonical(other)),
+        }
+    }
+    /// `Value::pointer` without its per-token allocation (set keys have no escapes).
+    fn at<'v>(v: &'v Value, pointer: &str) -> Option<&'v Value> {
+        pointer
+            .split('/')
+            .skip(1)
+            .try_fold(v, |cur, token| match cur {
+                Value::Object(m) => m.get(token),
+                Value::Array(a) => token.parse::<usize>().ok().and_then(|i| a.get(i)),
+                _ => None,
+            })
+    }
+    if key.is_empty() {
+        vec![part(v)]
+    } else {
+        key.iter()
+            .map(|p| at(v, p).map_or(Cow::Borrowed(&b""[..]), part))
+            .collect()
+    }
+}
+
+/// Is `doc` already what [`normalize`] in [`Mode::Format`] makes of it (no field to drop, no
+/// set out of order, no redundant root type)? The same answer as normalising a copy and
+/// comparing, without the copy or the rewrite: lint asks it of every file.
+pub fn is_normal(kind: &'static Kind, doc: &Value) -> bool {
+    /// `deepest`: no volatile pattern matches a path longer than this.
+    fn go(v: &Value, path: &mut DocPath, cx: &Cx<'_>, deepest: usize) -> bool {
+        match v {
+            Value::Object(map) => {
+                let is_root = path.is_empty();
+                let deep = path.len() + 1 > deepest;
+                let kept = |k: &String| {
+                    // Past the deepest volatile pattern only annotations and types can go; every
+                    // annotation has a `@` or starts with `#`.
+                    let plain = !k.starts_with('#') && !k.as_bytes().contains(&b'@');
+                    (deep && plain && !is_root) || keep_key(path, k, is_root, cx)
+                };
+                if !map.keys().all(kept) {
+                    return false;
+                }
+                for (k, child) in map {
+                    path.push_key(k);
+                    let ok = go(child, path, cx, deepest);
+                    path.pop();
+                    if !ok {
+                        return false;
+                    }
+                }
+                true
+            }
+            Value::Array(items) => {
+                for (i, child) in items.iter().enumerate() {
+                    path.push_index(i);
+                    let ok = go(child, path, cx, deepest);
+                    path.pop();
+                    if !ok {
+                        return false;
+                    }
+                }
+                match cx.c.sets.iter().find(|(p, _)| p.matches_doc(path)) {
+                    None => true,
+                    Some((_, key)) => {
+                        let mut prev: Option<(Vec<std::borrow::Cow<'_, [u8]>>, &Value)> = None;
+                        for item in items {
+                            let k = set_key(item, key);
+                            if let Some((pk, pv)) = &prev {
+                                let order = pk.cmp(&k).then_with(|| {
+                                    super::canonical::to_canonical(pv)
+                                        .cmp(&super::canonical::to_canonical(item))
+                                });
+                                if order == std::cmp::Ordering::Greater {
+                                    return false;
+                                }
+                            }
+                            prev = Some((k, item));
+                        }
+                        true
+                    }
+                }
+            }
+            _ => true,
+        }
+    }
+    let Value::Object(root) = doc else {
+        return false;
+    };
+    if let Some(Value::String(t)) = root.get("@odata.type")
+        && short_type(t) == kind.base_type
+    {
+        return false;
+    }
+    let cx = Cx {
+        kind,
+        c: compiled(kind),
+        mode: Mode::Format,
+        secrets: Vec::new(),
+    };
+    let deepest =
+        cx.c.volatile
+            .iter()
+            .map(|p| p.fixed_len().unwrap_or(usize::MAX))
+            .max()
+            .unwrap_or(0);
+    go(doc, &mut DocPath::new(), &cx, deepest)
+}
+
 /// Call `f` on every string at one of `kind`'s reference paths (sources use it to turn their
 /// own conventions, such as names instead of ids, into symbolic references).
 pub fn visit_refs(kind: &'static Kind, doc: &mut Value, f: &mut dyn FnMut(RefTarget, &mut String)) {
@@ -508,6 +624,72 @@ mod tests {
             false,
         );
         d
+    }
+
+    #[test]
+    fn is_normal_agrees_with_normalising_a_copy() {
+        let cases = [
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "roleScopeTagIds": ["@scopeTag:B", "@scopeTag:A"]}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "roleScopeTagIds": ["@scopeTag:A", "@scopeTag:B"]}),
+            ),
+            (&SETTINGS_CATALOG, json!({"name": "A", "id": "x"})),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "settings": [{"id": "0", "settingInstance": {"settingDefinitionId": "a"}}]}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "settings": [
+                {"settingInstance": {"settingDefinitionId": "b"}},
+                {"settingInstance": {"settingDefinitionId": "a"}}]}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "settings": [
+                {"settingInstance": {"settingDefinitionId": "a", "choiceSettingValue": {"children": [
+                    {"settingDefinitionId": "z"}, {"settingDefinitionId": "y"}]}}}]}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"name": "A", "x@odata.type": "#Int64"}),
+            ),
+            (
+                &SETTINGS_CATALOG,
+                json!({"@odata.type": "#microsoft.graph.deviceManagementConfigurationPolicy", "name": "A"}),
+            ),
+            (
+                &DEVICE_CONFIGURATIONS,
+                json!({"@odata.type": "#microsoft.graph.windows10CustomConfiguration", "displayName": "A",
+                "omaSettings": [{"@odata.type": "#microsoft.graph.omaSettingString", "value": "v"}],
+                "nested": {"@odata.type": "#microsoft.graph.notDerived"}}),
+            ),
+            (
+                &CONDITIONAL_ACCESS,
+                json!({"displayName": "A", "conditions": {"users": {"includeUsers": ["b", "a"]}}}),
+            ),
+            (
+                &CONDITIONAL_ACCESS,
+                json!({"displayName": "A", "conditions": {"users": {"includeUsers": ["a", "b", "b"]}}}),
+            ),
+        ];
+        for (kind, doc) in cases {
+            let normalised = normalize(kind, doc.clone(), Mode::Format).unwrap().doc;
+            assert_eq!(is_normal(kind, &doc), normalised == doc, "{doc}");
+        }
+        // Every kind's canonical corpus file is normal.
+        for k in crate::policy::KINDS {
+            let doc = json!({k.name_field: "A", "assignments": [
+                {"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "@group:B"}},
+                {"target": {"@odata.type": "#microsoft.graph.allDevicesAssignmentTarget"}}]});
+            let normalised = normalize(k, doc.clone(), Mode::Format).unwrap().doc;
+            assert!(is_normal(k, &normalised), "{}: {normalised}", k.name);
+            assert_eq!(is_normal(k, &doc), normalised == doc, "{}", k.name);
+        }
     }
 
     #[test]

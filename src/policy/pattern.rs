@@ -44,6 +44,11 @@ impl Pattern {
         Pattern { segs, deep }
     }
 
+    /// How many segments a matching path has, or `None` when `**` lets it have any number.
+    pub fn fixed_len(&self) -> Option<usize> {
+        (!self.deep).then_some(self.segs.len())
+    }
+
     /// Does the pattern match the whole `path`?
     pub fn matches(&self, path: &[Seg<'_>]) -> bool {
         if !self.deep && self.segs.len() != path.len() {

@@ -4,11 +4,14 @@
 
 mod diff;
 pub mod pack;
+mod read;
 mod repo;
 mod worktree;
 
 pub use diff::{Change, ChangeKind};
+pub use read::{BlobReader, LocalBlobReader, PathVersion, WalkEnd};
 pub use repo::{BlobWriter, CommitOutcome, FileEntry, LocalBlobWriter, Store, blob_id};
+pub(crate) use worktree::walk_files;
 
 use std::path::PathBuf;
 

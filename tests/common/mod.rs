@@ -155,3 +155,42 @@ pub fn assert_clean(repo: &Path) {
     let s = git(repo, &["status", "--porcelain"]);
     assert!(s.trim().is_empty(), "worktree not clean:\n{s}");
 }
+
+/// Commit everything in `repo` with a fixed identity, authored and committed at `date`
+/// (anything `git` reads as a date: `2026-03-01T12:00:00Z`).
+pub fn commit_dated(repo: &Path, message: &str, date: &str) {
+    git(repo, &["add", "-A"]);
+    let o = Command::new("git")
+        .current_dir(repo)
+        .args(["commit", "-q", "-m", message])
+        .env("GIT_AUTHOR_NAME", "Test")
+        .env("GIT_AUTHOR_EMAIL", "test@example.com")
+        .env("GIT_COMMITTER_NAME", "Test")
+        .env("GIT_COMMITTER_EMAIL", "test@example.com")
+        .env("GIT_AUTHOR_DATE", date)
+        .env("GIT_COMMITTER_DATE", date)
+        .output()
+        .expect("run git");
+    assert!(
+        o.status.success(),
+        "git commit failed: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+/// A shallow clone of `from` at `to` with `depth` commits of history.
+pub fn shallow_clone(from: &Path, to: &Path, depth: usize) {
+    let parent = to.parent().expect("a parent");
+    let url = format!("file://{}", from.display());
+    git(
+        parent,
+        &[
+            "clone",
+            "-q",
+            "--depth",
+            &depth.to_string(),
+            &url,
+            to.to_str().expect("a UTF-8 path"),
+        ],
+    );
+}

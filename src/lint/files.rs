@@ -1,0 +1,228 @@
+//! The files lint reads: the worktree, a commit's tree, the index, or files in memory (rule
+//! tests). Listing happens once on the calling thread; reading happens on worker threads, each
+//! with its own reader.
+
+use crate::store::{BlobReader, LocalBlobReader, Store, StoreError};
+use gix::ObjectId;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+/// One file: repository-relative path and, when it comes from Git, its blob id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRef {
+    pub path: String,
+    pub id: Option<ObjectId>,
+}
+
+#[derive(Clone)]
+enum Backing {
+    Worktree(PathBuf),
+    Git(Arc<BlobReader>),
+    Memory(Arc<BTreeMap<String, Vec<u8>>>),
+}
+
+/// A set of files at one point: what a lint run reads policies, rules or exceptions from.
+#[derive(Clone)]
+pub struct Snapshot {
+    /// Shown in reports: "worktree", "HEAD 1a2b3c4d5e6f", "index".
+    pub label: String,
+    backing: Backing,
+    /// Every file, sorted by path.
+    files: Arc<BTreeMap<String, Option<ObjectId>>>,
+    /// The commit this snapshot is (or is based on, for the worktree and the index): the start
+    /// of history questions.
+    pub commit: Option<ObjectId>,
+}
+
+/// The prefixes lint lists: policies, rules, configuration and exceptions.
+const LISTED: &[&str] = &[
+    crate::policy::TENANTS_DIR,
+    "rules",
+    crate::config::CONFIG_FILE,
+    super::exceptions::EXCEPTIONS_FILE,
+];
+
+fn join(prefix: &str, rel: &str) -> String {
+    if rel.is_empty() {
+        prefix.to_string()
+    } else {
+        format!("{prefix}/{rel}")
+    }
+}
+
+impl Snapshot {
+    /// The files of a commit.
+    pub fn at_commit(
+        store: &Store,
+        commit: ObjectId,
+        label: String,
+    ) -> Result<Snapshot, StoreError> {
+        Self::at_commit_below(store, commit, label, LISTED)
+    }
+
+    /// Configuration, rules and exceptions of a commit (not its policies): what a pull request
+    /// is judged by.
+    pub fn governance_at(
+        store: &Store,
+        commit: ObjectId,
+        label: String,
+    ) -> Result<Snapshot, StoreError> {
+        Self::at_commit_below(store, commit, label, &LISTED[1..])
+    }
+
+    fn at_commit_below(
+        store: &Store,
+        commit: ObjectId,
+        label: String,
+        prefixes: &[&str],
+    ) -> Result<Snapshot, StoreError> {
+        let tree = store.commit_tree(commit)?;
+        let mut files = BTreeMap::new();
+        for prefix in prefixes {
+            for f in store.list_files(tree, prefix)? {
+                files.insert(join(prefix, &f.path), Some(f.id));
+            }
+        }
+        Ok(Snapshot {
+            label,
+            backing: Backing::Git(Arc::new(store.reader())),
+            files: Arc::new(files),
+            commit: Some(commit),
+        })
+    }
+
+    /// The staged files (what the next commit would hold).
+    pub fn index(store: &Store) -> Result<Snapshot, StoreError> {
+        let mut files = BTreeMap::new();
+        for f in store.index_files("")? {
+            if LISTED
+                .iter()
+                .any(|p| f.path == *p || f.path.starts_with(&format!("{p}/")))
+            {
+                files.insert(f.path, Some(f.id));
+            }
+        }
+        Ok(Snapshot {
+            label: "index".into(),
+            backing: Backing::Git(Arc::new(store.reader())),
+            files: Arc::new(files),
+            commit: store.head_commit()?,
+        })
+    }
+
+    /// The files in the worktree, as they are on disk now.
+    pub fn worktree(store: &Store) -> Result<Snapshot, StoreError> {
+        let root = store
+            .workdir()
+            .ok_or(StoreError::Bare(
+                "lint reads the worktree by default; pass --rev to lint a revision",
+            ))?
+            .to_path_buf();
+        let mut found = Vec::new();
+        for prefix in LISTED {
+            let abs = root.join(prefix);
+            if abs.is_file() {
+                found.push((prefix.to_string(), abs));
+            } else {
+                crate::store::walk_files(&abs, prefix, &mut found)?;
+            }
+        }
+        let files = found.into_iter().map(|(rel, _)| (rel, None)).collect();
+        Ok(Snapshot {
+            label: "worktree".into(),
+            backing: Backing::Worktree(root),
+            files: Arc::new(files),
+            commit: store.head_commit()?,
+        })
+    }
+
+    /// Files held in memory (rule tests).
+    pub fn memory(files: BTreeMap<String, Vec<u8>>) -> Snapshot {
+        let listing = files.keys().map(|k| (k.clone(), None)).collect();
+        Snapshot {
+            label: "test".into(),
+            backing: Backing::Memory(Arc::new(files)),
+            files: Arc::new(listing),
+            commit: None,
+        }
+    }
+
+    /// Files below `prefix` (a folder, without trailing slash), sorted by path.
+    pub fn list(&self, prefix: &str) -> Vec<FileRef> {
+        let start = format!("{prefix}/");
+        self.files
+            .range(start.clone()..)
+            .take_while(|(p, _)| p.starts_with(&start))
+            .map(|(p, id)| FileRef {
+                path: p.clone(),
+                id: *id,
+            })
+            .collect()
+    }
+
+    /// The file at `path`, if there is one.
+    pub fn file(&self, path: &str) -> Option<FileRef> {
+        self.files.get(path).map(|id| FileRef {
+            path: path.to_string(),
+            id: *id,
+        })
+    }
+
+    pub fn contains(&self, path: &str) -> bool {
+        self.files.contains_key(path)
+    }
+
+    /// A reader for the current thread.
+    pub fn reader(&self) -> Reader {
+        Reader(match &self.backing {
+            Backing::Worktree(root) => ReaderKind::Worktree(root.clone()),
+            Backing::Git(r) => ReaderKind::Git(Box::new(r.local())),
+            Backing::Memory(m) => ReaderKind::Memory(m.clone()),
+        })
+    }
+
+    /// Read one file from the calling thread (for a handful of files; workers use [`Reader`]).
+    pub fn read(&self, path: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        match self.file(path) {
+            None => Ok(None),
+            Some(f) => self.reader().read(&f).map(Some),
+        }
+    }
+
+    /// Do the files carry blob ids (a commit or the index, not the worktree)?
+    pub fn has_ids(&self) -> bool {
+        matches!(self.backing, Backing::Git(_))
+    }
+}
+
+enum ReaderKind {
+    Worktree(PathBuf),
+    Git(Box<LocalBlobReader>),
+    Memory(Arc<BTreeMap<String, Vec<u8>>>),
+}
+
+/// Reads files of a [`Snapshot`] on one thread.
+pub struct Reader(ReaderKind);
+
+impl Reader {
+    pub fn read(&self, file: &FileRef) -> Result<Vec<u8>, StoreError> {
+        match &self.0 {
+            ReaderKind::Worktree(root) => {
+                let abs = root.join(&file.path);
+                std::fs::read(&abs).map_err(|source| StoreError::Io { path: abs, source })
+            }
+            ReaderKind::Git(r) => match file.id {
+                Some(id) => r.read(id),
+                None => Err(StoreError::Git {
+                    context: format!("reading {}", file.path),
+                    message: "no blob id".into(),
+                }),
+            },
+            ReaderKind::Memory(m) => m.get(&file.path).cloned().ok_or_else(|| StoreError::Io {
+                path: file.path.clone().into(),
+                source: std::io::Error::from(std::io::ErrorKind::NotFound),
+            }),
+        }
+    }
+}

@@ -1,0 +1,140 @@
+//! `--format markdown`: a pull-request comment. Findings in a table, waived ones folded away,
+//! and the baseline controls the rules help show (readiness, not certification).
+
+use crate::lint::{Finding, Outcome, Severity};
+use std::collections::BTreeMap;
+use std::io::Write;
+
+/// Most rows shown; the rest are counted (a comment has a size limit).
+const MAX_ROWS: usize = 200;
+
+fn cell(s: &str) -> String {
+    s.replace('|', "\\|")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\n', " ")
+}
+
+fn place(f: &Finding) -> String {
+    match (f.line, f.column) {
+        (Some(l), Some(c)) => format!("`{}:{l}:{c}`", f.path),
+        (Some(l), None) => format!("`{}:{l}`", f.path),
+        _ => format!("`{}`", f.path),
+    }
+}
+
+fn badge(s: Severity) -> &'static str {
+    match s {
+        Severity::Error => "🔴 error",
+        Severity::Warning => "🟠 warning",
+        Severity::Info => "🔵 info",
+    }
+}
+
+fn table(rows: &[&Finding], out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "| severity | rule | where | message |")?;
+    writeln!(out, "|---|---|---|---|")?;
+    for f in rows.iter().take(MAX_ROWS) {
+        let mut message = cell(&f.message);
+        if let Some(h) = &f.help {
+            message.push_str(&format!("<br>_{}_", cell(h)));
+        }
+        writeln!(
+            out,
+            "| {} | `{}` | {} | {} |",
+            badge(f.severity),
+            f.rule,
+            place(f),
+            message
+        )?;
+    }
+    if rows.len() > MAX_ROWS {
+        writeln!(
+            out,
+            "\n… and {} more (see the full report: `tenantgate lint --format text`).",
+            rows.len() - MAX_ROWS
+        )?;
+    }
+    Ok(())
+}
+
+pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
+    let verdict = if outcome.failed() {
+        "❌ failed"
+    } else {
+        "✅ passed"
+    };
+    writeln!(out, "### TenantGate lint: {verdict}\n")?;
+    writeln!(out, "{}\n", cell(&super::summary_line(outcome)))?;
+    writeln!(out, "_{}_\n", cell(&outcome.mode))?;
+    let counted: Vec<&Finding> = outcome.findings.iter().filter(|f| f.counts()).collect();
+    let waived: Vec<&Finding> = outcome.findings.iter().filter(|f| !f.counts()).collect();
+    if counted.is_empty() {
+        writeln!(out, "No findings.")?;
+    } else {
+        let mut sorted = counted.clone();
+        sorted.sort_by_key(|f| std::cmp::Reverse(f.severity));
+        table(&sorted, out)?;
+    }
+    if !waived.is_empty() {
+        writeln!(
+            out,
+            "\n<details><summary>Waived by exceptions.toml ({})</summary>\n",
+            waived.len()
+        )?;
+        writeln!(
+            out,
+            "| rule | where | justification | approved by | until |"
+        )?;
+        writeln!(out, "|---|---|---|---|---|")?;
+        for f in waived.iter().take(MAX_ROWS) {
+            if let Some(w) = &f.waived {
+                writeln!(
+                    out,
+                    "| `{}` | {} | {} | {} | {} |",
+                    f.rule,
+                    place(f),
+                    cell(&w.justification),
+                    cell(&w.approved_by),
+                    w.expires
+                )?;
+            }
+        }
+        writeln!(out, "\n</details>")?;
+    }
+    // Baseline readiness: each control, and whether its rules found anything.
+    let mut controls: BTreeMap<String, (String, Vec<String>, usize)> = BTreeMap::new();
+    for r in &outcome.rules {
+        for c in &r.controls {
+            let e = controls
+                .entry(c.id.clone())
+                .or_insert_with(|| (c.title.clone(), Vec::new(), 0));
+            e.1.push(r.id.clone());
+            e.2 += counted.iter().filter(|f| f.rule == r.id).count();
+        }
+    }
+    if !controls.is_empty() {
+        writeln!(
+            out,
+            "\n<details><summary>Baseline readiness: CISA SCuBA controls these rules help show (informational, not a certification)</summary>\n"
+        )?;
+        writeln!(out, "| control | | rules |")?;
+        writeln!(out, "|---|---|---|")?;
+        for (id, (title, rules, found)) in &controls {
+            let status = if *found == 0 {
+                "✅ no findings"
+            } else {
+                "❌ findings"
+            };
+            let rules: Vec<String> = rules.iter().map(|r| format!("`{r}`")).collect();
+            writeln!(
+                out,
+                "| **{id}** {} | {status} | {} |",
+                cell(title),
+                rules.join(", ")
+            )?;
+        }
+        writeln!(out, "\n</details>")?;
+    }
+    Ok(())
+}

@@ -1,0 +1,112 @@
+//! `--format text`: each finding as an annotated snippet of the file as linted (colour only on
+//! a terminal, never with `NO_COLOR`; the caller decides), then a summary.
+
+use crate::lint::{Finding, Outcome, Severity};
+use annotate_snippets::{AnnotationKind, Group, Level, Origin, Renderer, Snippet};
+use std::collections::HashMap;
+use std::io::Write;
+
+fn level(s: Severity) -> Level<'static> {
+    match s {
+        Severity::Error => Level::ERROR,
+        Severity::Warning => Level::WARNING,
+        Severity::Info => Level::INFO,
+    }
+}
+
+/// The byte range to underline in `line`, starting at `column` (characters): the rest of the
+/// line, without a trailing comma or spaces.
+fn span(line: &str, column: usize) -> std::ops::Range<usize> {
+    let start = line
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(line.len(), |(i, _)| i);
+    let end = line.trim_end().trim_end_matches(',').len().max(start);
+    if end == start {
+        start..(start + line[start..].chars().next().map_or(0, char::len_utf8))
+    } else {
+        start..end
+    }
+}
+
+fn one(f: &Finding, text: Option<&str>, renderer: &Renderer) -> String {
+    let title = if f.waived.is_some() {
+        format!("{} (waived)", f.message)
+    } else {
+        f.message.clone()
+    };
+    let shown = f.path.trim_start_matches("builtin:");
+    let group = level(f.severity)
+        .primary_title(title.as_str())
+        .id(f.rule.as_str());
+    let line_text = f
+        .line
+        .and_then(|l| text.and_then(|t| t.lines().nth(l - 1).map(|s| (l, s))));
+    let mut groups: Vec<Group<'_>> = Vec::new();
+    let mut g = match (line_text, f.line) {
+        (Some((l, src)), _) => group.element(
+            Snippet::source(src)
+                .line_start(l)
+                .path(shown)
+                .annotation(AnnotationKind::Primary.span(span(src, f.column.unwrap_or(1)))),
+        ),
+        (None, Some(l)) => group.element(
+            Origin::path(shown)
+                .line(l)
+                .char_column(f.column.unwrap_or(1)),
+        ),
+        (None, None) => group.element(Origin::path(shown)),
+    };
+    // The snippet shows a top-level member; deeper pointers say which element it is.
+    if let Some(p) = &f.pointer
+        && p.matches('/').count() > 1
+    {
+        g = g.element(Level::NOTE.message(format!("at {p}")));
+    }
+    if !f.related.is_empty() {
+        g = g.element(Level::NOTE.message(format!("see also {}", f.related.join(", "))));
+    }
+    if let Some(h) = &f.help {
+        g = g.element(Level::HELP.message(h.as_str()));
+    }
+    if let Some(w) = &f.waived {
+        g = g.element(Level::NOTE.message(format!(
+            "waived by {} until {}: {} (approved by {})",
+            w.source, w.expires, w.justification, w.approved_by
+        )));
+    }
+    groups.push(g);
+    renderer.render(&groups).to_string()
+}
+
+pub fn render(outcome: &Outcome, color: bool, out: &mut dyn Write) -> std::io::Result<()> {
+    let renderer = if color {
+        Renderer::styled()
+    } else {
+        Renderer::plain()
+    };
+    let mut texts: HashMap<&str, Option<String>> = HashMap::new();
+    for f in &outcome.findings {
+        let text = texts
+            .entry(f.path.as_str())
+            .or_insert_with(|| outcome.read_text(&f.path))
+            .as_deref();
+        writeln!(out, "{}\n", one(f, text, &renderer))?;
+    }
+    writeln!(out, "{}", super::summary_line(outcome))?;
+    writeln!(out, "  {}", outcome.mode)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn underlines_from_the_column_to_the_end_of_the_value() {
+        let line = "    \"groupId\": \"@group:?x\",";
+        assert_eq!(&line[span(line, 5)], "\"groupId\": \"@group:?x\"");
+        assert_eq!(span("ab", 9), 2..2);
+        let uni = "  \"é\": 1";
+        assert_eq!(&uni[span(uni, 3)], "\"é\": 1");
+    }
+}

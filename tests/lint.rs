@@ -1,0 +1,882 @@
+//! `tenantgate lint` end to end: the real binary on repositories built in temp dirs. Hostile
+//! rules, pull-request governance, positions, SARIF against the vendored schema, exceptions,
+//! the index, rule tests and git hooks.
+
+mod common;
+
+use common::{git, new_repo, run, write_files};
+use serde_json::{Value, json};
+use std::path::Path;
+use tenantgate::policy::canonical::to_canonical;
+
+fn canonical(v: &Value) -> String {
+    String::from_utf8(to_canonical(v)).unwrap()
+}
+
+fn sc(name: &str) -> Value {
+    json!({
+        "name": name,
+        "platforms": "windows10",
+        "technologies": "mdm",
+        "roleScopeTagIds": ["@scopeTag:Default", "@scopeTag:EMEA"],
+        "assignments": [{"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": "@group:SG-Pilot"}}],
+        "settings": []
+    })
+}
+
+/// Write `doc` in canonical form at `rel` below `repo`.
+fn put(repo: &Path, rel: &str, doc: &Value) {
+    write_files(repo, &[(rel, &canonical(doc))]);
+}
+
+fn commit_all(repo: &Path, message: &str) {
+    git(repo, &["add", "-A"]);
+    git(repo, &["commit", "-q", "-m", message]);
+}
+
+fn findings(stdout: &str) -> Vec<Value> {
+    let v: Value = serde_json::from_str(stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"));
+    v["findings"].as_array().unwrap().clone()
+}
+
+fn of<'a>(f: &'a [Value], rule: &str) -> Vec<&'a Value> {
+    f.iter().filter(|x| x["rule"] == rule).collect()
+}
+
+fn rule(id: &str, body: &str) -> String {
+    format!(
+        "const ID = \"{id}\";\nconst SEVERITY = \"warning\";\nconst KINDS = [\"*\"];\nconst SUMMARY = \"test\";\n{body}\n"
+    )
+}
+
+#[test]
+fn hostile_rules_end_as_rule_errors_and_the_other_rules_still_report() {
+    let (_tmp, repo) = new_repo();
+    let mut files: Vec<(String, String)> = (0..4)
+        .map(|i| {
+            (
+                format!("tenants/dev/settings-catalog/p{i}.json"),
+                canonical(&sc(&format!("Legacy name {i}"))),
+            )
+        })
+        .collect();
+    for (name, body) in [
+        (
+            "loop",
+            "fn check(policy, ctx) { let n = 0; loop { n += 1; } }",
+        ),
+        (
+            "big-string",
+            "fn check(policy, ctx) { let s = \"0123456789abcdef\"; loop { s += s; } }",
+        ),
+        (
+            "recursion",
+            "fn deeper(n) { deeper(n + 1) }\nfn check(policy, ctx) { deeper(0) }",
+        ),
+        (
+            "read-file",
+            "fn check(policy, ctx) { let t = read_file(\"/etc/passwd\"); [#{ message: t }] }",
+        ),
+        (
+            "import-file",
+            "fn check(policy, ctx) { import \"/etc/passwd\" as secrets; [] }",
+        ),
+        (
+            "env-var",
+            "fn check(policy, ctx) { let home = env(\"HOME\"); [#{ message: home }] }",
+        ),
+        ("eval", "fn check(policy, ctx) { eval(\"[]\") }"),
+    ] {
+        files.push((
+            format!("rules/{name}.rhai"),
+            rule(&format!("hostile/{name}"), body),
+        ));
+    }
+    let refs: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    write_files(&repo, &refs);
+    let start = std::time::Instant::now();
+    let r = run(&repo, &["lint", "--format", "json"]);
+    let elapsed = start.elapsed();
+    assert_eq!(r.code, 1, "{r:?}");
+    // Each runaway rule is stopped after a few calls that hit a limit (2 s each at most).
+    assert!(elapsed.as_secs() < 60, "took {elapsed:?}");
+    let f = findings(&r.stdout);
+    let errors = of(&f, "engine/rule-error");
+    let error_for = |file: &str| {
+        let found: Vec<_> = errors.iter().filter(|e| e["path"] == file).collect();
+        assert_eq!(found.len(), 1, "{file}: {errors:#?}");
+        found[0]["message"].as_str().unwrap().to_string()
+    };
+    let m = error_for("rules/loop.rhai");
+    assert!(
+        m.contains("time limit") || m.contains("too many operations"),
+        "{m}"
+    );
+    assert!(error_for("rules/big-string.rhai").contains("too large"));
+    assert!(error_for("rules/recursion.rhai").contains("too many nested calls"));
+    assert!(error_for("rules/read-file.rhai").contains("Function not found: read_file"));
+    assert!(error_for("rules/import-file.rhai").contains("Module not found"));
+    assert!(error_for("rules/env-var.rhai").contains("Function not found: env"));
+    let e = error_for("rules/eval.rhai");
+    assert!(e.contains("does not compile") && e.contains("eval"), "{e}");
+    // Rule errors carry the rule's line.
+    let rec = errors
+        .iter()
+        .find(|e| e["path"] == "rules/recursion.rhai")
+        .unwrap();
+    assert!(rec["line"].as_u64().is_some(), "{rec}");
+    // The other rules still report: the built-in naming rule on every policy.
+    assert_eq!(of(&f, "hygiene/naming-convention").len(), 4, "{f:#?}");
+    // Nothing of the hostile rules' doing reached the findings.
+    assert!(!r.stdout.contains("root:"), "file contents leaked");
+}
+
+#[test]
+fn a_pull_request_that_weakens_the_rules_is_still_judged_by_the_base() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/hello.json",
+        &sc("WIN-SC-Hello"),
+    );
+    commit_all(&repo, "base");
+    git(&repo, &["checkout", "-q", "-b", "weaken"]);
+    // The pull request renames the policy badly and tries three ways to silence the finding:
+    // replace the rule, disable it in tenantgate.toml, and waive it in exceptions.toml.
+    let config = std::fs::read_to_string(repo.join("tenantgate.toml")).unwrap();
+    write_files(
+        &repo,
+        &[
+            (
+                "tenants/dev/settings-catalog/hello.json",
+                &canonical(&sc("Windows Hello for Business")),
+            ),
+            (
+                "rules/naming.rhai",
+                &rule("hygiene/naming-convention", "fn check(policy, ctx) { [] }"),
+            ),
+            (
+                "tenantgate.toml",
+                &format!("{config}\n[lint]\ndisabled = [\"hygiene/naming-convention\"]\n"),
+            ),
+            (
+                "exceptions.toml",
+                "[[exception]]\nrule = \"*\"\npath = \"**\"\njustification = \"trust me\"\napproved_by = \"the author\"\nexpires = 2099-01-01\n",
+            ),
+        ],
+    );
+    commit_all(&repo, "weaken the checks");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    assert_eq!(r.code, 0, "warnings only: {r:?}");
+    let f = findings(&r.stdout);
+    let naming = of(&f, "hygiene/naming-convention");
+    assert_eq!(naming.len(), 1, "{f:#?}");
+    assert!(
+        naming[0].get("waived").is_none(),
+        "the PR's exception waived it: {f:#?}"
+    );
+    assert_eq!(naming[0]["path"], "tenants/dev/settings-catalog/hello.json");
+    let governance: Vec<&str> = of(&f, "governance/rules-changed")
+        .iter()
+        .map(|x| x["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        governance,
+        ["exceptions.toml", "rules/naming.rhai", "tenantgate.toml"]
+    );
+    // `--fail-on warning` makes the pull request fail.
+    let r = run(
+        &repo,
+        &[
+            "lint",
+            "--base",
+            "main",
+            "--fail-on",
+            "warning",
+            "--format",
+            "json",
+        ],
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+    // Linted on its own (after merging), the branch's rules would apply: nothing is reported.
+    let r = run(&repo, &["lint", "--format", "json"]);
+    let f = findings(&r.stdout);
+    assert!(
+        of(&f, "hygiene/naming-convention")
+            .iter()
+            .all(|x| x.get("waived").is_some())
+    );
+}
+
+/// The text at `line:column` of `text` starts where `pointer` says: at the key of an object
+/// member, at the value of an array element.
+fn assert_points_at(path: &Path, line: usize, column: usize, pointer: &str) {
+    let text = std::fs::read_to_string(path).unwrap();
+    let doc: Value = serde_json::from_str(text.trim_start_matches('\u{feff}')).unwrap();
+    let row = text
+        .lines()
+        .nth(line - 1)
+        .unwrap_or_else(|| panic!("{}: no line {line}", path.display()));
+    let rest: String = row.chars().skip(column - 1).collect();
+    if pointer.is_empty() {
+        assert!(
+            rest.starts_with('{'),
+            "{}:{line}:{column}: {rest:?}",
+            path.display()
+        );
+        return;
+    }
+    let (parent, last) = pointer.rsplit_once('/').unwrap();
+    let last = last.replace("~1", "/").replace("~0", "~");
+    if doc.pointer(parent).is_some_and(Value::is_array) {
+        let value = doc.pointer(pointer).unwrap().to_string();
+        assert!(
+            rest.starts_with(&value[..1]),
+            "{}:{line}:{column} should start {pointer} ({value}): {rest:?}",
+            path.display()
+        );
+    } else {
+        assert!(
+            rest.starts_with(&format!("\"{last}\"")),
+            "{}:{line}:{column} should start {pointer}: {rest:?}",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn findings_point_at_the_right_line_and_column() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = run(tmp.path(), &["demo", "--dir", "demo"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let repo = tmp.path().join("demo");
+    // A credential in a script side file, at a known place.
+    let script = repo.join("tenants/dev/powershell-scripts/win-ps-map-finance-share.ps1");
+    let mut body = std::fs::read_to_string(&script).unwrap();
+    let line = body.lines().count() + 1;
+    body.push_str("  $ServicePassword = \"Winter2026!\"\n");
+    std::fs::write(&script, &body).unwrap();
+    // A hand-edited file in another layout: four spaces, CRLF.
+    let hello = repo.join("tenants/dev/settings-catalog/windows-hello-for-business.json");
+    let doc: Value = serde_json::from_slice(&std::fs::read(&hello).unwrap()).unwrap();
+    let mut pretty = Vec::new();
+    let mut ser = serde_json::Serializer::with_formatter(
+        &mut pretty,
+        serde_json::ser::PrettyFormatter::with_indent(b"    "),
+    );
+    serde::Serialize::serialize(&doc, &mut ser).unwrap();
+    std::fs::write(
+        &hello,
+        String::from_utf8(pretty).unwrap().replace('\n', "\r\n"),
+    )
+    .unwrap();
+
+    let r = run(&repo, &["lint", "--env", "dev", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = findings(&r.stdout);
+    let mut kinds = std::collections::BTreeSet::new();
+    let mut checked = 0;
+    for x in &f {
+        let (Some(l), Some(c), Some(p)) = (
+            x["line"].as_u64(),
+            x["column"].as_u64(),
+            x["pointer"].as_str(),
+        ) else {
+            continue;
+        };
+        if x["rule"] == "format/not-canonical" {
+            continue;
+        }
+        let path = x["path"].as_str().unwrap();
+        kinds.insert(path.split('/').nth(2).unwrap().to_string());
+        assert_points_at(&repo.join(path), l as usize, c as usize, p);
+        checked += 1;
+    }
+    assert!(checked >= 10, "{f:#?}");
+    for k in [
+        "settings-catalog",
+        "compliance-policies",
+        "conditional-access",
+        "device-configurations",
+    ] {
+        assert!(kinds.contains(k), "no finding checked in {k}: {kinds:?}");
+    }
+    // Deep pointers too: the dangling group of the print spooler policy.
+    let dangling = of(&f, "refs/dangling");
+    assert_eq!(dangling[0]["pointer"], "/assignments/0/target/groupId");
+    // The non-canonical file: reported, and its naming finding points into the file as stored.
+    let nc = of(&f, "format/not-canonical");
+    assert_eq!(nc.len(), 1);
+    assert_eq!(
+        nc[0]["path"],
+        "tenants/dev/settings-catalog/windows-hello-for-business.json"
+    );
+    assert_eq!(nc[0]["line"], 1);
+    let naming: Vec<_> = of(&f, "hygiene/naming-convention")
+        .into_iter()
+        .filter(|x| x["path"] == nc[0]["path"])
+        .collect();
+    let text = std::fs::read_to_string(&hello).unwrap();
+    let (l, c) = (
+        naming[0]["line"].as_u64().unwrap() as usize,
+        naming[0]["column"].as_u64().unwrap() as usize,
+    );
+    assert!(
+        text.lines().nth(l - 1).unwrap()[c - 1..].starts_with("\"name\""),
+        "{l}:{c}"
+    );
+    assert_eq!(c, 5, "four-space indent");
+    // The script finding points at the side file, line and column of the secret.
+    let secret = of(&f, "secrets/credential");
+    assert_eq!(secret.len(), 1, "{f:#?}");
+    assert_eq!(
+        secret[0]["path"],
+        "tenants/dev/powershell-scripts/win-ps-map-finance-share.ps1"
+    );
+    assert!(secret[0].get("pointer").is_none());
+    assert_eq!(secret[0]["line"].as_u64().unwrap() as usize, line);
+    let col = secret[0]["column"].as_u64().unwrap() as usize;
+    let row = body.lines().nth(line - 1).unwrap();
+    assert!(
+        row[col - 1..].starts_with("Winter2026!"),
+        "{row:?} at {col}"
+    );
+    assert!(
+        !secret[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("Winter2026!"),
+        "a finding repeated the secret"
+    );
+    // The text report shows the snippet of the side file.
+    let r = run(&repo, &["lint", "--env", "dev"]);
+    assert!(
+        r.stdout
+            .contains(&format!("win-ps-map-finance-share.ps1:{line}:{col}")),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("$ServicePassword"), "{}", r.stdout);
+}
+
+#[test]
+fn sarif_output_validates_against_the_sarif_2_1_0_schema() {
+    let tmp = tempfile::tempdir().unwrap();
+    run(tmp.path(), &["demo", "--dir", "demo"]);
+    let repo = tmp.path().join("demo");
+    // A waived finding (a suppression) and a broken rule (a rule error on a rule file).
+    write_files(
+        &repo,
+        &[
+            (
+                "exceptions.toml",
+                "[[exception]]\nrule = \"hygiene/naming-convention\"\npath = \"tenants/*/settings-catalog/windows-hello-for-business.json\"\njustification = \"Renamed at the next enrolment wave\"\napproved_by = \"jane@contoso.com\"\nexpires = 2099-12-31\n",
+            ),
+            (
+                "rules/broken.rhai",
+                &rule("custom/broken", "fn check(policy, ctx) { policy.x.y.z() }"),
+            ),
+        ],
+    );
+    let r = run(&repo, &["lint", "--format", "sarif"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixtures().join("sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    let results = sarif["runs"][0]["results"].as_array().unwrap();
+    assert!(
+        results
+            .iter()
+            .any(|r| r["suppressions"][0]["kind"] == "external")
+    );
+    assert!(results.iter().any(|r| r["ruleId"] == "engine/rule-error"
+        && r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+            == "rules/broken.rhai"));
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    // Each result's ruleIndex names its rule.
+    for res in results {
+        let i = res["ruleIndex"].as_u64().unwrap() as usize;
+        assert_eq!(rules[i]["id"], res["ruleId"]);
+    }
+    // Baseline controls are tags of the rules that map to them.
+    let legacy = rules
+        .iter()
+        .find(|r| r["id"] == "conditional-access/legacy-auth-blocked")
+        .unwrap();
+    assert!(
+        legacy["properties"]["tags"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("MS.AAD.1.1v1"))
+    );
+}
+
+#[test]
+fn exceptions_waive_until_they_expire_and_malformed_ones_are_findings() {
+    let (_tmp, repo) = new_repo();
+    write_files(
+        &repo,
+        &[
+            (
+                "tenants/dev/settings-catalog/a.json",
+                &canonical(&sc("Legacy A")),
+            ),
+            (
+                "tenants/dev/settings-catalog/b.json",
+                &canonical(&sc("Legacy B")),
+            ),
+            (
+                "exceptions.toml",
+                "[[exception]]\nrule = \"hygiene/naming-convention\"\npath = \"tenants/dev/settings-catalog/a.json\"\njustification = \"Renamed next quarter\"\napproved_by = \"jane\"\nexpires = 2099-01-01\n\n[[exception]]\nrule = \"hygiene/naming-convention\"\npath = \"tenants/dev/settings-catalog/b.json\"\njustification = \"Was fine for a while\"\napproved_by = \"jane\"\nexpires = 2020-01-01\n\n[[exception]]\nrule = \"hygiene/*\"\npath = \"tenants/**\"\n",
+            ),
+        ],
+    );
+    let r = run(&repo, &["lint", "--format", "json", "--fail-on", "warning"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = findings(&r.stdout);
+    let naming = of(&f, "hygiene/naming-convention");
+    assert_eq!(naming.len(), 2, "waived findings are reported, not hidden");
+    let a = naming
+        .iter()
+        .find(|x| x["path"].as_str().unwrap().ends_with("a.json"))
+        .unwrap();
+    assert_eq!(a["waived"]["source"], "exceptions.toml:1");
+    assert_eq!(a["waived"]["approved_by"], "jane");
+    let b = naming
+        .iter()
+        .find(|x| x["path"].as_str().unwrap().ends_with("b.json"))
+        .unwrap();
+    assert!(b.get("waived").is_none(), "an expired exception waived it");
+    let expired = of(&f, "exceptions/expired");
+    assert_eq!(expired.len(), 1);
+    assert_eq!(expired[0]["line"], 8);
+    let invalid = of(&f, "exceptions/invalid");
+    assert_eq!(invalid.len(), 1);
+    assert_eq!(invalid[0]["line"], 15);
+    assert!(
+        invalid[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no `justification`")
+    );
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["summary"]["waived"], 1);
+}
+
+#[test]
+fn staged_lint_reads_the_index_not_the_worktree() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    commit_all(&repo, "a");
+    // Staged: a bad name. Unstaged on top: a good name again.
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("bad name"),
+    );
+    git(&repo, &["add", "-A"]);
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    let r = run(&repo, &["lint", "--staged", "--format", "json"]);
+    let f = findings(&r.stdout);
+    assert_eq!(of(&f, "hygiene/naming-convention").len(), 1, "{f:#?}");
+    let r = run(&repo, &["lint", "--format", "json"]);
+    assert!(of(&findings(&r.stdout), "hygiene/naming-convention").is_empty());
+    // A staged file that is not canonical is reported like `fmt --check` would.
+    write_files(
+        &repo,
+        &[(
+            "tenants/dev/settings-catalog/b.json",
+            "{\"name\": \"WIN-SC-B\"}",
+        )],
+    );
+    git(&repo, &["add", "-A"]);
+    let r = run(&repo, &["lint", "--staged"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(r.stdout.contains("format/not-canonical"), "{}", r.stdout);
+    assert!(
+        r.stdout
+            .contains("run `tenantgate fmt tenants/dev/settings-catalog/b.json`"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn the_pre_commit_hook_blocks_bad_policies_and_chains_to_an_existing_hook() {
+    let (_tmp, repo) = new_repo();
+    let hooks = repo.join(".git/hooks");
+    std::fs::create_dir_all(&hooks).unwrap();
+    let mine = "#!/bin/sh\necho my-own-hook-ran >&2\n";
+    std::fs::write(hooks.join("pre-commit"), mine).unwrap();
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(
+            hooks.join("pre-commit"),
+            std::fs::Permissions::from_mode(0o755),
+        )
+        .unwrap();
+    }
+    let r = run(&repo, &["hooks", "install"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("kept as pre-commit.tenantgate-chained"),
+        "{}",
+        r.stdout
+    );
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit.tenantgate-chained")).unwrap(),
+        mine
+    );
+    assert_eq!(
+        run(&repo, &["hooks", "install"]).stdout.trim(),
+        format!(
+            "The pre-commit hook is already installed ({}).",
+            hooks.join("pre-commit").display()
+        )
+    );
+    // A bad policy cannot be committed; a good one can. Both run the chained hook first.
+    write_files(
+        &repo,
+        &[(
+            "tenants/dev/settings-catalog/a.json",
+            "{\"name\": \"bad name\"}",
+        )],
+    );
+    git(&repo, &["add", "-A"]);
+    let commit = |repo: &Path| {
+        std::process::Command::new("git")
+            .current_dir(repo)
+            .args(["commit", "-q", "-m", "policy"])
+            .env("TENANTGATE", env!("CARGO_BIN_EXE_tenantgate"))
+            .env("NO_COLOR", "1")
+            .env("GIT_AUTHOR_NAME", "T")
+            .env("GIT_AUTHOR_EMAIL", "t@example.com")
+            .env("GIT_COMMITTER_NAME", "T")
+            .env("GIT_COMMITTER_EMAIL", "t@example.com")
+            .output()
+            .unwrap()
+    };
+    let o = commit(&repo);
+    assert!(
+        !o.status.success(),
+        "the commit went through: {}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Git shows a hook's output on stderr.
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(stderr.contains("my-own-hook-ran"), "{stderr}");
+    assert!(stderr.contains("format/not-canonical"), "{stderr}");
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    git(&repo, &["add", "-A"]);
+    let o = commit(&repo);
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // Uninstall puts the original hook back.
+    let r = run(&repo, &["hooks", "uninstall"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(hooks.join("pre-commit")).unwrap(),
+        mine
+    );
+    // core.hooksPath: hands off, and say how.
+    git(&repo, &["config", "core.hooksPath", ".husky"]);
+    let r = run(&repo, &["hooks", "install"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("core.hooksPath") && r.stderr.contains("tenantgate lint --staged"),
+        "{}",
+        r.stderr
+    );
+    assert!(!repo.join(".husky").exists());
+}
+
+#[test]
+fn rules_test_fails_when_a_case_is_wrong() {
+    let tmp = tempfile::tempdir().unwrap();
+    // Outside a repository: the built-in pack and its tests.
+    let r = run(tmp.path(), &["rules", "test"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(
+        r.stdout.contains("PASS hygiene/naming-convention"),
+        "{}",
+        r.stdout
+    );
+    let (_tmp, repo) = new_repo();
+    write_files(
+        &repo,
+        &[
+            ("rules/custom.rhai", &rule("custom/no-test-names", "fn check(policy, ctx) { if policy.name.contains(\"Test\") { [#{ pointer: \"/name\", message: \"test policy\" }] } else { [] } }")),
+            (
+                "rules/tests/custom.json",
+                &json!({"rule": "custom/no-test-names", "cases": [
+                    {"name": "a test policy is reported", "kind": "settings-catalog", "policy": {"name": "WIN-SC-Test"}, "expect": [{"pointer": "/name"}]},
+                    {"name": "wrong on purpose", "kind": "settings-catalog", "policy": {"name": "WIN-SC-Test"}, "expect": []}
+                ]})
+                .to_string(),
+            ),
+        ],
+    );
+    let r = run(&repo, &["rules", "test", "rules/tests"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout
+            .contains("PASS custom/no-test-names: a test policy is reported"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("FAIL custom/no-test-names: wrong on purpose"),
+        "{}",
+        r.stdout
+    );
+    assert!(
+        r.stdout
+            .contains("unexpected finding: custom/no-test-names"),
+        "{}",
+        r.stdout
+    );
+    assert!(r.stdout.contains("1 passed, 1 failed"), "{}", r.stdout);
+    // Without DIR: the built-in tests and the repository's.
+    let r = run(&repo, &["rules", "test"]);
+    assert_eq!(r.code, 1);
+    assert!(
+        r.stdout
+            .contains("PASS conditional-access/break-glass-excluded"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_revision_is_linted_from_git_objects() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("bad name"),
+    );
+    commit_all(&repo, "bad");
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    commit_all(&repo, "good");
+    // Even with the worktree gone astray, --rev reads the commit.
+    std::fs::remove_dir_all(repo.join("tenants")).unwrap();
+    let r = run(&repo, &["lint", "--rev", "HEAD~1", "--format", "json"]);
+    assert_eq!(
+        of(&findings(&r.stdout), "hygiene/naming-convention").len(),
+        1,
+        "{r:?}"
+    );
+    let r = run(&repo, &["lint", "--rev", "HEAD", "--format", "json"]);
+    assert!(of(&findings(&r.stdout), "hygiene/naming-convention").is_empty());
+    let r = run(&repo, &["lint", "--rev", "no-such-rev"]);
+    assert_eq!(r.code, 2);
+    let r = run(&repo, &["lint", "--rev", "HEAD", "--env", "nope"]);
+    assert_eq!(r.code, 2);
+    assert!(r.stderr.contains("no environment \"nope\""), "{}", r.stderr);
+}
+
+#[test]
+fn report_only_age_comes_from_history_and_a_shallow_clone_says_it_cannot_tell() {
+    let (tmp, repo) = new_repo();
+    let ca = json!({
+        "displayName": "CA007-Internals-BlockHighRisk",
+        "state": "enabledForReportingButNotEnforced",
+        "conditions": {"applications": {"includeApplications": ["All"]}, "clientAppTypes": ["all"],
+            "signInRiskLevels": ["high"],
+            "users": {"includeUsers": ["All"], "excludeGroups": ["@group:CA-BreakGlass"]}},
+        "grantControls": {"builtInControls": ["block"], "operator": "OR"}
+    });
+    put(&repo, "tenants/dev/conditional-access/ca007.json", &ca);
+    let days_ago = |d: i64| {
+        let t = jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * d);
+        t.to_string()
+    };
+    let commit = |message: &str, date: &str| common::commit_dated(&repo, message, date);
+    commit("report-only", &days_ago(45));
+    // Later commits that change other things keep the age.
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    commit("other", &days_ago(10));
+    let r = run(&repo, &["lint", "--format", "json"]);
+    let f = findings(&r.stdout);
+    let age = of(&f, "conditional-access/report-only-age");
+    assert_eq!(age.len(), 1, "{f:#?}");
+    assert_eq!(age[0]["severity"], "warning");
+    assert!(
+        age[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("report-only for 45 days"),
+        "{}",
+        age[0]
+    );
+    // A shallow clone holding only the last commit cannot tell.
+    let shallow = tmp.path().join("shallow");
+    common::shallow_clone(&repo, &shallow, 1);
+    let r = run(&shallow, &["lint", "--format", "json"]);
+    let f = findings(&r.stdout);
+    let age = of(&f, "conditional-access/report-only-age");
+    assert_eq!(age.len(), 1, "{f:#?}");
+    assert_eq!(age[0]["severity"], "info");
+    assert!(
+        age[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("shallow clone"),
+        "{}",
+        age[0]
+    );
+}
+
+#[test]
+fn rules_test_skips_disabled_rules_and_ignores_severity_overrides() {
+    let (_tmp, repo) = new_repo();
+    let config = std::fs::read_to_string(repo.join("tenantgate.toml")).unwrap();
+    write_files(
+        &repo,
+        &[(
+            "tenantgate.toml",
+            &format!(
+                "{config}\n[lint]\ndisabled = [\"hygiene/scope-tags\"]\n[lint.severity]\n\"conditional-access/report-only-age\" = \"error\"\n"
+            ),
+        )],
+    );
+    let r = run(&repo, &["rules", "test"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    assert!(!r.stdout.contains("hygiene/scope-tags"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("PASS conditional-access/report-only-age"),
+        "{}",
+        r.stdout
+    );
+    let r = run(&repo, &["rules", "list"]);
+    assert!(
+        r.stdout
+            .contains("disabled in tenantgate.toml: hygiene/scope-tags"),
+        "{}",
+        r.stdout
+    );
+    let r = run(
+        &repo,
+        &["rules", "explain", "conditional-access/report-only-age"],
+    );
+    assert!(
+        r.stdout.contains("severity: error (default warning)"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn pull_request_mode_reports_what_the_change_touches() {
+    let (_tmp, repo) = new_repo();
+    let with = |name: &str, value: i64| {
+        let mut p = sc(name);
+        p["settings"] = json!([{"settingInstance": {
+            "@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance",
+            "settingDefinitionId": "device_vendor_msft_x",
+            "simpleSettingValue": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue", "value": value}
+        }}]);
+        canonical(&p)
+    };
+    let legacy = json!({
+        "displayName": "CA002-Global-BlockLegacy", "state": "enabled",
+        "conditions": {"applications": {"includeApplications": ["All"]},
+            "clientAppTypes": ["exchangeActiveSync", "other"],
+            "users": {"includeUsers": ["All"], "excludeGroups": ["@group:CA-BreakGlass"]}},
+        "grantControls": {"builtInControls": ["block"], "operator": "OR"}
+    });
+    write_files(
+        &repo,
+        &[
+            // Two duplicates already on main: not this pull request's doing.
+            ("tenants/dev/settings-catalog/a.json", &with("WIN-SC-A", 1)),
+            ("tenants/dev/settings-catalog/b.json", &with("WIN-SC-B", 1)),
+            ("tenants/dev/settings-catalog/c.json", &with("WIN-SC-C", 2)),
+            (
+                "tenants/dev/conditional-access/ca002.json",
+                &canonical(&legacy),
+            ),
+        ],
+    );
+    commit_all(&repo, "base");
+    git(&repo, &["checkout", "-q", "-b", "pr"]);
+    // The pull request adds a copy of c and deletes the only legacy-authentication block.
+    write_files(
+        &repo,
+        &[("tenants/dev/settings-catalog/d.json", &with("WIN-SC-D", 2))],
+    );
+    std::fs::remove_file(repo.join("tenants/dev/conditional-access/ca002.json")).unwrap();
+    commit_all(&repo, "copy c, drop CA002");
+    for _ in 0..2 {
+        // Twice: the second run takes unchanged policies' facts from the cache.
+        let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+        let f = findings(&r.stdout);
+        let dup: Vec<&str> = of(&f, "hygiene/duplicate-policy")
+            .iter()
+            .map(|x| x["path"].as_str().unwrap())
+            .collect();
+        assert_eq!(dup, ["tenants/dev/settings-catalog/d.json"], "{f:#?}");
+        let legacy = of(&f, "conditional-access/legacy-auth-blocked");
+        assert_eq!(legacy.len(), 0, "no CA policy left: not judged");
+        let v: Value = serde_json::from_str(&r.stdout).unwrap();
+        assert_eq!(v["environments"][0]["checked"], 1);
+        assert_eq!(v["environments"][0]["policies"], 4);
+    }
+    assert!(repo.join(".git/tenantgate/facts.bin").is_file());
+    // A pull request that leaves a CA policy but turns the block off is judged on the folder.
+    git(&repo, &["checkout", "-q", "main"]);
+    git(&repo, &["checkout", "-q", "-b", "pr2"]);
+    let mut off = legacy.clone();
+    off["state"] = json!("disabled");
+    put(&repo, "tenants/dev/conditional-access/ca002.json", &off);
+    commit_all(&repo, "disable CA002");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    let f = findings(&r.stdout);
+    let legacy = of(&f, "conditional-access/legacy-auth-blocked");
+    assert_eq!(legacy.len(), 1, "{f:#?}");
+    assert_eq!(legacy[0]["path"], "tenants/dev/conditional-access");
+    assert!(
+        of(&f, "hygiene/duplicate-policy").is_empty(),
+        "a and b are not this change's"
+    );
+}

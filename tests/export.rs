@@ -174,6 +174,22 @@ fn twenty_percent_random_503s_give_the_same_result() {
 }
 
 #[test]
+fn random_503s_with_retry_after_in_seconds_or_http_dates_give_the_same_result() {
+    let started = std::time::Instant::now();
+    let (s, r) = survives(Faults {
+        seed: 4,
+        error_503: 0.1,
+        retry_after_503: Some(1),
+        ..Faults::default()
+    });
+    assert!(stat(&s, "faults") > 0, "no fault injected");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["requests"]["retries"].as_u64().unwrap() > 0);
+    // The client waited as asked (at least one second) instead of backing off on its own.
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[test]
 fn throttling_at_ten_requests_per_second_gives_the_same_result() {
     let started = std::time::Instant::now();
     // Tokens live 2 s here, so the client must also refresh its token on the way.

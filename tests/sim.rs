@@ -586,3 +586,34 @@ async fn token_endpoint_refuses_like_entra() {
     );
     assert_eq!(v["error_codes"][0], 7000215);
 }
+
+#[tokio::test]
+async fn a_503_can_carry_retry_after_as_seconds_or_an_http_date() {
+    let sim = sim_with(SimConfig {
+        faults: Faults {
+            seed: 9,
+            error_503: 1.0,
+            retry_after_503: Some(2),
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    });
+    let t = token(&sim).await;
+    let (mut seconds, mut dates) = (0, 0);
+    for _ in 0..20 {
+        let r = call(&sim, "GET", "/v1.0/groups", Some(&t), None).await;
+        assert_graph_error(&r, 503, "ServiceUnavailable");
+        let value = r.headers["retry-after"].to_str().unwrap().to_string();
+        if value == "2" {
+            seconds += 1;
+        } else {
+            let at = httpdate::parse_http_date(&value).expect("an HTTP-date");
+            let ahead = at
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            assert!(ahead <= Duration::from_secs(3), "{value}");
+            dates += 1;
+        }
+    }
+    assert!(seconds > 0 && dates > 0, "{seconds} / {dates}");
+}

@@ -43,7 +43,7 @@ pub enum Command {
     /// Read a tenant over Microsoft Graph into tenants/ENV/ and commit it.
     Export(export::ExportArgs),
     /// A simulated tenant with a Graph-shaped API (tests, demos, benchmarks).
-    Sim(sim::SimArgs),
+    Sim(Box<sim::SimArgs>),
 }
 
 /// Entry point of the binary.
@@ -74,7 +74,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args, &mut out),
         Command::Demo(args) => demo::run(args, &mut out),
         Command::Export(args) => export::run(args, &mut out),
-        Command::Sim(args) => sim::run(args, &mut out),
+        Command::Sim(args) => sim::run(*args, &mut out),
     };
     let _ = out.flush();
     match result {

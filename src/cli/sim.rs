@@ -52,6 +52,9 @@ pub struct ServeArgs {
     /// Probability of a random 503 per request.
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub fail_503: f64,
+    /// Send `Retry-After: SECS` on the random 503s (half of them as an HTTP-date).
+    #[arg(long, value_name = "SECS")]
+    pub retry_after_503: Option<u64>,
     /// Probability of a body cut off half-way.
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub truncate: f64,
@@ -119,6 +122,7 @@ pub fn run(args: SimArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
             latency: Duration::from_millis(a.latency_ms),
             requests_per_second: a.throttle.filter(|r| *r > 0.0),
             error_503: probability("fail-503", a.fail_503)?,
+            retry_after_503: a.retry_after_503,
             truncate: probability("truncate", a.truncate)?,
             drop: probability("drop", a.drop)?,
             forbid: a.forbid.clone(),

@@ -39,6 +39,9 @@ pub struct Faults {
     pub requests_per_second: Option<f64>,
     /// Random 503 Service Unavailable.
     pub error_503: f64,
+    /// `Retry-After` on those 503s, in seconds: half of them (by the dice) as delay-seconds,
+    /// the others as an HTTP-date that far ahead (Graph may send either).
+    pub retry_after_503: Option<u64>,
     /// A 200 whose body stops half-way.
     pub truncate: f64,
     /// The connection closes without a response.
@@ -310,6 +313,26 @@ impl Sim {
         }
     }
 
+    /// A 503, with `Retry-After` when configured (seconds or an HTTP-date).
+    fn unavailable(&self) -> SimResponse {
+        let mut r = error(
+            503,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Please retry later.",
+        );
+        if let Some(secs) = self.config.faults.retry_after_503 {
+            let value = if self.chance(0.5) {
+                // Whole seconds: round up so the client never waits less than asked.
+                let at = std::time::SystemTime::now() + Duration::from_secs(secs + 1);
+                httpdate::fmt_http_date(at)
+            } else {
+                secs.to_string()
+            };
+            r.headers.push(("Retry-After".into(), value));
+        }
+        r
+    }
+
     /// One Graph request (plain or inside a `$batch`), with the Graph-level faults: 403 on a
     /// forbidden collection, the request budget and random 503s.
     pub fn graph_request(
@@ -371,11 +394,7 @@ impl Sim {
         }
         if self.chance(faults.error_503) {
             self.stats.faults.fetch_add(1, Ordering::Relaxed);
-            return error(
-                503,
-                "ServiceUnavailable",
-                "The service is temporarily unavailable. Please retry later.",
-            );
+            return self.unavailable();
         }
         graph::serve(self, method, version, path, query, body, base, actor)
     }
@@ -457,11 +476,7 @@ async fn http_faults(sim: &Sim, is_batch: bool) -> Option<Response> {
     }
     if is_batch && sim.chance(f.error_503) {
         sim.stats.faults.fetch_add(1, Ordering::Relaxed);
-        return Some(to_http(error(
-            503,
-            "ServiceUnavailable",
-            "The service is temporarily unavailable. Please retry later.",
-        )));
+        return Some(to_http(sim.unavailable()));
     }
     None
 }

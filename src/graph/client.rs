@@ -494,7 +494,10 @@ impl GraphClient {
                     refreshed = true;
                     last = e.to_string();
                 }
-                Outcome::Unauthorized(e) | Outcome::Failed(e) => return Err(e),
+                // A second 401, with a new token: Graph refuses the token itself (as in a
+                // `$batch`), which no other request will get past either.
+                Outcome::Unauthorized(e) => return Err(GraphError::Unauthorized(e.to_string())),
+                Outcome::Failed(e) => return Err(e),
             }
         }
         Err(GraphError::GaveUp {

@@ -155,3 +155,5 @@ pub fn assert_clean(repo: &Path) {
     let s = git(repo, &["status", "--porcelain"]);
     assert!(s.trim().is_empty(), "worktree not clean:\n{s}");
 }
+
+pub mod graph;

@@ -215,7 +215,7 @@ fn export_all(store: &Store, out: &mut dyn Write) -> anyhow::Result<Vec<(String,
             graph_url: running.url(),
             login_url: running.url(),
             kinds: None,
-            max_concurrency: 8,
+            max_concurrency: crate::config::DEFAULT_MAX_CONCURRENCY,
             requests_per_second: 100,
         };
         let client =

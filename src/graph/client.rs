@@ -99,7 +99,7 @@ impl ClientOptions {
     pub fn new(graph_url: impl Into<String>) -> ClientOptions {
         ClientOptions {
             graph_url: graph_url.into(),
-            max_concurrency: 20,
+            max_concurrency: crate::config::DEFAULT_MAX_CONCURRENCY as usize,
             requests_per_second: 100,
             batch: true,
             timeout: Duration::from_secs(100),

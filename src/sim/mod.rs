@@ -619,7 +619,7 @@ impl Sim {
                 .is_some_and(|c| c.directory);
             return status_error(403, directory);
         }
-        if let Some(p) = place(path) {
+        if let Some(p) = (!faults.rules.is_empty()).then(|| place(path)).flatten() {
             for rule in &faults.rules {
                 if let Fault::Status(status) = rule.fault
                     && rule.hits(&p)

@@ -174,6 +174,22 @@ fn twenty_percent_random_503s_give_the_same_result() {
 }
 
 #[test]
+fn random_503s_with_retry_after_in_seconds_or_http_dates_give_the_same_result() {
+    let started = std::time::Instant::now();
+    let (s, r) = survives(Faults {
+        seed: 4,
+        error_503: 0.1,
+        retry_after_503: Some(1),
+        ..Faults::default()
+    });
+    assert!(stat(&s, "faults") > 0, "no fault injected");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert!(v["requests"]["retries"].as_u64().unwrap() > 0);
+    // The client waited as asked (at least one second) instead of backing off on its own.
+    assert!(started.elapsed() >= Duration::from_secs(1));
+}
+
+#[test]
 fn throttling_at_ten_requests_per_second_gives_the_same_result() {
     let started = std::time::Instant::now();
     // Tokens live 2 s here, so the client must also refresh its token on the way.
@@ -1269,4 +1285,69 @@ fn changed_policies_name_who_changed_them_from_the_audit_log() {
         msg.contains("\nChanged-By: alice@contoso-dev.onmicrosoft.com\n"),
         "{msg}"
     );
+}
+
+/// Export DEV from `url` into `repo` through the library, as a webhook server would.
+fn export_in_process(repo: &Path, url: &str) -> tenantgate::graph::export::ExportOutcome {
+    use tenantgate::graph::auth::{Credential, Secret};
+    let store = tenantgate::store::Store::discover(repo).expect("the repository");
+    let env = tenantgate::config::Environment {
+        name: "dev".into(),
+        tenant: Some("contoso-dev.onmicrosoft.com".into()),
+        client_id: Some("6731de76-14a6-49ae-97bc-6eba6914391e".into()),
+        client_secret_env: None,
+        certificate: None,
+        graph_url: url.to_string(),
+        login_url: url.to_string(),
+        kinds: None,
+        max_concurrency: 8,
+        requests_per_second: 100,
+    };
+    let client =
+        tenantgate::graph::client_with(&env, Credential::Secret(Secret::new(SECRET)), true)
+            .expect("a client");
+    let opts = tenantgate::snapshot::Options {
+        env: "dev".into(),
+        branch: None,
+        no_commit: false,
+        tenant: "contoso-dev.onmicrosoft.com".into(),
+        verb: "export",
+        kinds: None,
+        actors: Default::default(),
+    };
+    tenantgate::graph::export::export(
+        &store,
+        client,
+        tenantgate::policy::KINDS,
+        &opts,
+        &tenantgate::graph::export::Silent,
+    )
+    .expect("an export")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn export_can_be_called_from_inside_a_tokio_runtime() {
+    let s = start(dev(), SimConfig::default());
+    let (_tmp, repo) = new_repo();
+    // On a runtime worker (where starting or blocking on another runtime would panic) …
+    let outcome = export_in_process(&repo, &s.url());
+    assert!(outcome.report.commit.is_some(), "{:?}", outcome.report);
+    assert!(!outcome.report.incomplete);
+    // … and from spawn_blocking, as a server hands blocking work off.
+    let url = s.url();
+    let again = tokio::task::spawn_blocking(move || export_in_process(&repo, &url))
+        .await
+        .expect("no panic");
+    assert!(
+        again.report.commit.is_none(),
+        "a second export changes nothing"
+    );
+}
+
+#[tokio::test(flavor = "current_thread")]
+async fn export_can_be_called_from_a_single_threaded_runtime() {
+    let s = start(dev(), SimConfig::default());
+    let (_tmp, repo) = new_repo();
+    let outcome = export_in_process(&repo, &s.url());
+    assert!(outcome.report.commit.is_some());
 }

@@ -175,10 +175,21 @@ async fn lists_page_with_absolute_next_links_and_select() {
     }
     assert_eq!(names.len(), 16);
     assert_eq!(pages, 4);
-    // $top makes pages smaller, never larger.
+    // $top makes pages smaller; only users and groups take it beyond the default page
+    // (up to 999, as Graph).
     let r = call(&sim, "GET", "/v1.0/groups?$top=2", Some(&t), None).await;
     assert_eq!(r.body["value"].as_array().unwrap().len(), 2);
-    let r = call(&sim, "GET", "/v1.0/groups?$top=50", Some(&t), None).await;
+    let r = call(&sim, "GET", "/v1.0/groups?$top=999", Some(&t), None).await;
+    assert_eq!(r.body["value"].as_array().unwrap().len(), 16);
+    assert!(r.body.get("@odata.nextLink").is_none());
+    let r = call(
+        &sim,
+        "GET",
+        "/beta/deviceManagement/deviceConfigurations?$top=50",
+        Some(&t),
+        None,
+    )
+    .await;
     assert_eq!(r.body["value"].as_array().unwrap().len(), 4);
 }
 
@@ -585,4 +596,343 @@ async fn token_endpoint_refuses_like_entra() {
             .starts_with("AADSTS7000215")
     );
     assert_eq!(v["error_codes"][0], 7000215);
+}
+
+#[tokio::test]
+async fn a_503_can_carry_retry_after_as_seconds_or_an_http_date() {
+    let sim = sim_with(SimConfig {
+        faults: Faults {
+            seed: 9,
+            error_503: 1.0,
+            retry_after_503: Some(2),
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    });
+    let t = token(&sim).await;
+    let (mut seconds, mut dates) = (0, 0);
+    for _ in 0..20 {
+        let r = call(&sim, "GET", "/v1.0/groups", Some(&t), None).await;
+        assert_graph_error(&r, 503, "ServiceUnavailable");
+        let value = r.headers["retry-after"].to_str().unwrap().to_string();
+        if value == "2" {
+            seconds += 1;
+        } else {
+            let at = httpdate::parse_http_date(&value).expect("an HTTP-date");
+            let ahead = at
+                .duration_since(std::time::SystemTime::now())
+                .unwrap_or_default();
+            assert!(ahead <= Duration::from_secs(3), "{value}");
+            dates += 1;
+        }
+    }
+    assert!(seconds > 0 && dates > 0, "{seconds} / {dates}");
+}
+
+#[tokio::test]
+async fn batch_responses_come_in_any_order() {
+    let sim = sim_with(SimConfig::default());
+    let t = token(&sim).await;
+    let reqs: Vec<Value> = (1..=20)
+        .map(|i| json!({"id": i.to_string(), "method": "GET", "url": "/groups?$top=1"}))
+        .collect();
+    let r = call(
+        &sim,
+        "POST",
+        "/v1.0/$batch",
+        Some(&t),
+        Some(json!({ "requests": reqs })),
+    )
+    .await;
+    let ids: Vec<String> = r.body["responses"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|x| x["id"].as_str().unwrap().to_string())
+        .collect();
+    let mut sorted = ids.clone();
+    sorted.sort_by_key(|i| i.parse::<u32>().unwrap());
+    assert_eq!(sorted, (1..=20).map(|i| i.to_string()).collect::<Vec<_>>());
+    assert_ne!(ids, sorted, "20 responses in request order: not shuffled");
+}
+
+#[tokio::test]
+async fn expanded_collections_page_on_list_items_and_inside_navigation_items() {
+    let sim = sim_with(SimConfig {
+        list_expansion_page_size: Some(1),
+        nested_page_size: Some(1),
+        nav_page_size: 1,
+        ..SimConfig::default()
+    });
+    let t = token(&sim).await;
+    // A device configuration with three assignments: one on the list item, then a link.
+    let list = call(
+        &sim,
+        "GET",
+        "/beta/deviceManagement/deviceConfigurations?$expand=assignments",
+        Some(&t),
+        None,
+    )
+    .await;
+    let dc = list.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["assignments@odata.nextLink"].is_string())
+        .expect("an item with more assignments than one");
+    assert_eq!(dc["assignments"].as_array().unwrap().len(), 1);
+    let link = dc["assignments@odata.nextLink"].as_str().unwrap();
+    let id = dc["id"].as_str().unwrap();
+    assert_eq!(
+        link,
+        format!(
+            "http://graph.test/beta/deviceManagement/deviceConfigurations/{id}/assignments?$skiptoken=o1"
+        )
+    );
+    let next = call(
+        &sim,
+        "GET",
+        link.trim_start_matches("http://graph.test"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(next.body["value"].as_array().unwrap().len(), 1);
+    assert!(next.body["@odata.nextLink"].is_string());
+    // Scheduled action configurations inside scheduled actions: a link per item.
+    let cps = call(
+        &sim,
+        "GET",
+        "/beta/deviceManagement/deviceCompliancePolicies",
+        Some(&t),
+        None,
+    )
+    .await;
+    let win = cps.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["displayName"] == "WIN-CP-Baseline")
+        .expect("the Windows baseline");
+    let cid = win["id"].as_str().unwrap();
+    let rules = call(
+        &sim,
+        "GET",
+        &format!("/beta/deviceManagement/deviceCompliancePolicies/{cid}/scheduledActionsForRule?$expand=scheduledActionConfigurations"),
+        Some(&t),
+        None,
+    )
+    .await;
+    let rule = &rules.body["value"][0];
+    assert_eq!(
+        rule["scheduledActionConfigurations"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let nested = rule["scheduledActionConfigurations@odata.nextLink"]
+        .as_str()
+        .expect("a nested link");
+    let rid = rule["id"].as_str().unwrap();
+    assert!(
+        nested.contains(&format!(
+            "/deviceCompliancePolicies/{cid}/scheduledActionsForRule/{rid}/scheduledActionConfigurations?"
+        )),
+        "{nested}"
+    );
+    let page = call(
+        &sim,
+        "GET",
+        nested.trim_start_matches("http://graph.test"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.body);
+    assert_eq!(page.body["value"].as_array().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn expansions_on_a_read_by_id_can_be_paged_whole_or_cut_short() {
+    use tenantgate::sim::ItemExpansion;
+    for (mode, len, link) in [
+        (ItemExpansion::Paged, 5, true),
+        (ItemExpansion::Whole, 40, false),
+        (ItemExpansion::Truncated, 5, false),
+    ] {
+        let sim = sim_with(SimConfig {
+            item_expansion: mode,
+            nav_page_size: 5,
+            ..SimConfig::default()
+        });
+        let t = token(&sim).await;
+        let id = {
+            let tenant = sim.tenant();
+            let c = tenant.coll("deviceManagement/configurationPolicies");
+            c.order
+                .iter()
+                .find(|id| c.objs[*id].base["name"] == "WIN-SC-Defender-Antivirus")
+                .unwrap()
+                .clone()
+        };
+        let r = call(
+            &sim,
+            "GET",
+            &format!("/beta/deviceManagement/configurationPolicies/{id}?$expand=settings"),
+            Some(&t),
+            None,
+        )
+        .await;
+        assert_eq!(
+            r.body["settings"].as_array().unwrap().len(),
+            len,
+            "{mode:?}"
+        );
+        assert_eq!(
+            r.body["settings@odata.nextLink"].is_string(),
+            link,
+            "{mode:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn fault_rules_hit_only_their_part_of_a_collection() {
+    use tenantgate::sim::{Fault, FaultRule, Target};
+    let policies = "deviceManagement/configurationPolicies";
+    let sim = sim_with(SimConfig {
+        faults: Faults {
+            rules: vec![
+                FaultRule::new(policies, Target::Nav("settings".into()), Fault::Status(403)),
+                FaultRule::parse("500:deviceManagement/deviceManagementScripts:item").unwrap(),
+            ],
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    });
+    let t = token(&sim).await;
+    let list = call(
+        &sim,
+        "GET",
+        &format!("/beta/{policies}?$expand=assignments"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(list.status, StatusCode::OK);
+    let id = list.body["value"][0]["id"].as_str().unwrap().to_string();
+    let one = call(
+        &sim,
+        "GET",
+        &format!("/beta/{policies}/{id}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(one.status, StatusCode::OK);
+    let settings = call(
+        &sim,
+        "GET",
+        &format!("/beta/{policies}/{id}/settings"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_graph_error(&settings, 403, "Forbidden");
+    let scripts = call(
+        &sim,
+        "GET",
+        "/beta/deviceManagement/deviceManagementScripts",
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(scripts.status, StatusCode::OK);
+    let sid = scripts.body["value"][0]["id"].as_str().unwrap();
+    let r = call(
+        &sim,
+        "GET",
+        &format!("/beta/deviceManagement/deviceManagementScripts/{sid}"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_graph_error(&r, 500, "InternalServerError");
+    assert!(FaultRule::parse("418:nowhere").is_err());
+    assert!(FaultRule::parse("drop:groups:list:2").is_err());
+    assert_eq!(
+        FaultRule::parse("drop:groups:list:0.5")
+            .unwrap()
+            .probability,
+        0.5
+    );
+}
+
+#[tokio::test]
+async fn paging_can_loop_and_objects_can_vanish_after_they_were_listed() {
+    let scripts = "deviceManagement/deviceManagementScripts";
+    let gone = Tenant::builtin("dev").unwrap().coll(scripts).order[0].clone();
+    let sim = sim_with(SimConfig {
+        faults: Faults {
+            cycle: vec!["groups".into()],
+            vanish: vec![gone.clone()],
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    });
+    let t = token(&sim).await;
+    let first = call(&sim, "GET", "/v1.0/groups", Some(&t), None).await;
+    let link = first.body["@odata.nextLink"].as_str().unwrap().to_string();
+    let again = call(
+        &sim,
+        "GET",
+        link.trim_start_matches("http://graph.test"),
+        Some(&t),
+        None,
+    )
+    .await;
+    assert_eq!(again.body["value"], first.body["value"]);
+    assert_eq!(again.body["@odata.nextLink"].as_str(), Some(link.as_str()));
+    // Readable until listed; then gone from reads and from lists.
+    let by_id = format!("/beta/{scripts}/{gone}");
+    assert_eq!(call(&sim, "GET", &by_id, Some(&t), None).await.status, 200);
+    let list = call(&sim, "GET", &format!("/beta/{scripts}"), Some(&t), None).await;
+    assert!(
+        list.body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == gone.as_str())
+    );
+    assert_graph_error(
+        &call(&sim, "GET", &by_id, Some(&t), None).await,
+        404,
+        "ResourceNotFound",
+    );
+    let list = call(&sim, "GET", &format!("/beta/{scripts}"), Some(&t), None).await;
+    assert!(
+        !list.body["value"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| s["id"] == gone.as_str())
+    );
+}
+
+#[test]
+fn the_simulator_never_prints_its_client_secret() {
+    let auth = tenantgate::sim::SimAuth {
+        client_secret: Some("hunter2-secret".into()),
+        ..Default::default()
+    };
+    let text = format!(
+        "{auth:?} {:?}",
+        SimConfig {
+            auth: auth.clone(),
+            ..SimConfig::default()
+        }
+    );
+    assert!(!text.contains("hunter2"), "{text}");
+    assert!(text.contains("[redacted]"));
 }

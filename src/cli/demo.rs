@@ -12,7 +12,7 @@ use crate::policy::KINDS;
 use crate::policy::env_dir;
 use crate::seed;
 use crate::sim::{self, Sim, SimAuth, SimConfig, Tenant};
-use crate::snapshot::{self, FileOutcome, Report};
+use crate::snapshot::{self, FileOutcome, KindOutcome, Report};
 use crate::store::{CommitOutcome, Store};
 use anyhow::{Context, bail};
 use std::io::Write;
@@ -119,6 +119,7 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let reports = export_all(&store, out)?;
 
     writeln!(out)?;
+    let incomplete = incomplete(&reports);
     for (env, report) in &reports {
         let text = scan(&store, env)?;
         writeln!(
@@ -173,7 +174,35 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         out,
         "  {DEMO_SECRET_ENV}=any tenantgate export --env dev   # export it yourself: no change"
     )?;
+    if let Some(text) = incomplete {
+        writeln!(out, "\n{text}")?;
+        return Ok(super::exit::FINDINGS);
+    }
     Ok(super::exit::CLEAN)
+}
+
+/// What the demo must say when an export left kinds as they are in Git (it exits 1 then).
+fn incomplete(reports: &[(String, Report)]) -> Option<String> {
+    let lines: Vec<String> = reports
+        .iter()
+        .filter(|(_, r)| r.incomplete)
+        .map(|(env, r)| {
+            let left: Vec<String> = r
+                .kinds
+                .iter()
+                .filter_map(|k| match &k.outcome {
+                    KindOutcome::LeftAsIs(reason) => Some(format!("{} ({reason})", k.kind)),
+                    KindOutcome::Replaced => None,
+                })
+                .collect();
+            format!(
+                "Incomplete: the {} export left {} as it is in Git because it could not be read completely.",
+                env.to_uppercase(),
+                left.join(", ")
+            )
+        })
+        .collect();
+    (!lines.is_empty()).then(|| lines.join("\n"))
 }
 
 /// Start each built-in tenant in a simulator and export it over HTTP with the real client.
@@ -202,7 +231,7 @@ fn export_all(store: &Store, out: &mut dyn Write) -> anyhow::Result<Vec<(String,
             graph_url: running.url(),
             login_url: running.url(),
             kinds: None,
-            max_concurrency: 8,
+            max_concurrency: crate::config::DEFAULT_MAX_CONCURRENCY,
             requests_per_second: 100,
         };
         let client =
@@ -243,6 +272,9 @@ fn export_all(store: &Store, out: &mut dyn Write) -> anyhow::Result<Vec<(String,
                 writeln!(out, "   skipped {}: {reason}", f.origin)?;
             }
         }
+        for (kind, d) in &outcome.deleted {
+            writeln!(out, "   deleted while reading: {kind} {} ({})", d.id, d.how)?;
+        }
         reports.push((env.to_string(), report));
     }
     Ok(reports)
@@ -278,4 +310,32 @@ fn scan(store: &Store, env: &str) -> anyhow::Result<Scan> {
             .count();
     }
     Ok(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::snapshot::KindReport;
+
+    #[test]
+    fn an_incomplete_export_is_said_and_fails_the_demo() {
+        let clean = Report {
+            env: "dev".into(),
+            ..Report::default()
+        };
+        assert_eq!(incomplete(&[("dev".into(), clean.clone())]), None);
+        let mut left = KindReport::replaced("settings-catalog");
+        left.outcome = KindOutcome::LeftAsIs("403 Forbidden".into());
+        let bad = Report {
+            env: "prod".into(),
+            incomplete: true,
+            kinds: vec![KindReport::replaced("groups"), left],
+            ..Report::default()
+        };
+        let text = incomplete(&[("dev".into(), clean), ("prod".into(), bad)]).unwrap();
+        assert_eq!(
+            text,
+            "Incomplete: the PROD export left settings-catalog (403 Forbidden) as it is in Git because it could not be read completely."
+        );
+    }
 }

@@ -4,6 +4,7 @@ use super::output::{Format, short};
 use super::workspace::Workspace;
 use crate::config::valid_env_name;
 use crate::graph::export::{ExportOutcome, Progress};
+use crate::graph::fetch::Deleted;
 use crate::graph::{self, StatsSnapshot};
 use crate::policy::kinds::{self, Kind};
 use crate::snapshot::{self, FileOutcome, KindOutcome, Report};
@@ -156,20 +157,52 @@ pub fn run(args: ExportArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
 
 /// The report of an export: JSON, or a line per kind and what was committed.
 pub fn print(outcome: &ExportOutcome, format: Format, out: &mut dyn Write) -> anyhow::Result<()> {
-    let ExportOutcome { report, stats } = outcome;
+    let ExportOutcome {
+        report,
+        stats,
+        deleted,
+    } = outcome;
     match format {
         Format::Json => {
             let mut v = serde_json::to_value(report)?;
             v["requests"] = serde_json::to_value(stats)?;
+            if !deleted.is_empty() {
+                v["deleted_while_reading"] = deleted
+                    .iter()
+                    .map(|(kind, d)| {
+                        let mut e = serde_json::to_value(d)?;
+                        e["kind"] = serde_json::Value::from(*kind);
+                        Ok(e)
+                    })
+                    .collect::<Result<Vec<_>, serde_json::Error>>()?
+                    .into();
+            }
             serde_json::to_writer_pretty(&mut *out, &v)?;
             writeln!(out)?;
         }
-        Format::Text => print_text(report, stats, out)?,
+        Format::Text => print_text(report, stats, deleted, out)?,
     }
     Ok(())
 }
 
-fn print_text(report: &Report, stats: &StatsSnapshot, out: &mut dyn Write) -> std::io::Result<()> {
+fn print_text(
+    report: &Report,
+    stats: &StatsSnapshot,
+    deleted: &[(&'static str, Deleted)],
+    out: &mut dyn Write,
+) -> std::io::Result<()> {
+    for (kind, d) in deleted {
+        writeln!(
+            out,
+            "deleted     {kind}: {}{} was deleted in the tenant while the export read it ({}); left out",
+            d.id,
+            d.name
+                .as_deref()
+                .map(|n| format!(" ({n})"))
+                .unwrap_or_default(),
+            d.how
+        )?;
+    }
     let mut files: Vec<_> = report
         .files
         .iter()

@@ -46,7 +46,7 @@ pub enum Command {
     /// Read a tenant over Microsoft Graph into tenants/ENV/ and commit it.
     Export(export::ExportArgs),
     /// A simulated tenant with a Graph-shaped API (tests, demos, benchmarks).
-    Sim(sim::SimArgs),
+    Sim(Box<sim::SimArgs>),
     /// Check policies with the rules: the worktree, a revision, the index or a pull request.
     Lint(lint::LintArgs),
     /// List, explain and test lint rules.
@@ -83,7 +83,7 @@ pub fn main() -> ExitCode {
         Command::Fmt(args) => fmt::run(args, &mut out),
         Command::Demo(args) => demo::run(args, &mut out),
         Command::Export(args) => export::run(args, &mut out),
-        Command::Sim(args) => sim::run(args, &mut out),
+        Command::Sim(args) => sim::run(*args, &mut out),
         Command::Lint(args) => lint::run(args, &mut out),
         Command::Rules(args) => rules::run(args, &mut out),
         Command::Hooks(args) => hooks::run(args, &mut out),

@@ -1,7 +1,7 @@
 //! `tenantgate sim serve`: a simulated tenant on a local port, for trying TenantGate without a
 //! tenant, for tests and for benchmarks.
 
-use crate::sim::{Faults, Sim, SimAuth, SimConfig, Tenant};
+use crate::sim::{FaultRule, Faults, ItemExpansion, Sim, SimAuth, SimConfig, Tenant};
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::PathBuf;
@@ -52,6 +52,9 @@ pub struct ServeArgs {
     /// Probability of a random 503 per request.
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub fail_503: f64,
+    /// Send `Retry-After: SECS` on the random 503s (half of them as an HTTP-date).
+    #[arg(long, value_name = "SECS")]
+    pub retry_after_503: Option<u64>,
     /// Probability of a body cut off half-way.
     #[arg(long, default_value_t = 0.0, value_name = "P")]
     pub truncate: f64,
@@ -61,6 +64,23 @@ pub struct ServeArgs {
     /// Answer 403 on this collection (e.g. deviceManagement/deviceConfigurations); repeatable.
     #[arg(long, value_name = "PATH")]
     pub forbid: Vec<String>,
+    /// A fault on chosen requests: FAULT:COLLECTION[:TARGET[:PROBABILITY]], FAULT an HTTP
+    /// status, drop or truncate, TARGET all, list, item, object or a navigation property
+    /// (e.g. 403:deviceManagement/configurationPolicies:settings); repeatable.
+    #[arg(long, value_name = "RULE")]
+    pub fault: Vec<String>,
+    /// Make this collection's paging loop (the last page links to the first); repeatable.
+    #[arg(long, value_name = "PATH")]
+    pub cycle: Vec<String>,
+    /// How collections expanded on a read by id come back.
+    #[arg(long, value_enum, default_value = "paged")]
+    pub item_expansion: ItemExpansionArg,
+    /// Page collections expanded on list items (assignments) at N, with a nextLink on the item.
+    #[arg(long, value_name = "N")]
+    pub list_expansion_page_size: Option<usize>,
+    /// Page collections expanded inside navigation items (presentationValues) at N.
+    #[arg(long, value_name = "N")]
+    pub nested_page_size: Option<usize>,
     /// Seed of the fault generator.
     #[arg(long, default_value_t = 1)]
     pub fault_seed: u64,
@@ -76,6 +96,17 @@ pub struct ServeArgs {
     /// Lifetime of issued tokens, in seconds.
     #[arg(long, default_value_t = 3599, value_name = "SECS")]
     pub token_lifetime: u64,
+}
+
+/// `--item-expansion`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum ItemExpansionArg {
+    /// At most --nav-page-size items and a nextLink to the rest.
+    Paged,
+    /// Every item.
+    Whole,
+    /// At most --nav-page-size items and no link (silently cut short).
+    Truncated,
 }
 
 fn probability(name: &str, p: f64) -> anyhow::Result<f64> {
@@ -119,9 +150,17 @@ pub fn run(args: SimArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
             latency: Duration::from_millis(a.latency_ms),
             requests_per_second: a.throttle.filter(|r| *r > 0.0),
             error_503: probability("fail-503", a.fail_503)?,
+            retry_after_503: a.retry_after_503,
             truncate: probability("truncate", a.truncate)?,
             drop: probability("drop", a.drop)?,
             forbid: a.forbid.clone(),
+            rules: a
+                .fault
+                .iter()
+                .map(|r| FaultRule::parse(r).map_err(anyhow::Error::msg))
+                .collect::<anyhow::Result<_>>()?,
+            cycle: a.cycle.clone(),
+            vanish: Vec::new(),
         },
         auth: SimAuth {
             client_id: a.client_id.clone(),
@@ -131,6 +170,14 @@ pub fn run(args: SimArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         },
         page_size: a.page_size.max(1),
         nav_page_size: a.nav_page_size.max(1),
+        item_expansion: match a.item_expansion {
+            ItemExpansionArg::Paged => ItemExpansion::Paged,
+            ItemExpansionArg::Whole => ItemExpansion::Whole,
+            ItemExpansionArg::Truncated => ItemExpansion::Truncated,
+        },
+        list_expansion_page_size: a.list_expansion_page_size.map(|n| n.max(1)),
+        nested_page_size: a.nested_page_size.map(|n| n.max(1)),
+        max_top: 999,
     };
     let objects = tenant.count();
     let sim = Arc::new(Sim::new(tenant, config));

@@ -73,6 +73,12 @@ pub struct Certificate {
     pub password_env: Option<String>,
 }
 
+/// Graph requests in flight when `max_concurrency` is not set: two full `$batch`es, so one
+/// can be answered while the next goes out. Graph answers a `$batch` in about half a second,
+/// so this lets the default budget of 100 requests per second be reached; the budget, not
+/// this, keeps the client within Graph's throttling limits.
+pub const DEFAULT_MAX_CONCURRENCY: u32 = 40;
+
 /// One environment (tenant).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Environment {
@@ -264,7 +270,9 @@ impl Config {
                         .trim_end_matches('/')
                         .to_string(),
                     kinds,
-                    max_concurrency: env.max_concurrency.map_or(8, |v| v.into_inner()),
+                    max_concurrency: env
+                        .max_concurrency
+                        .map_or(DEFAULT_MAX_CONCURRENCY, |v| v.into_inner()),
                     requests_per_second: env.requests_per_second.map_or(100, |v| v.into_inner()),
                 },
             );
@@ -298,7 +306,7 @@ impl Config {
                 graph_url: "https://graph.microsoft.com".into(),
                 login_url: "https://login.microsoftonline.com".into(),
                 kinds: None,
-                max_concurrency: 8,
+                max_concurrency: DEFAULT_MAX_CONCURRENCY,
                 requests_per_second: 100,
             })
     }
@@ -400,7 +408,7 @@ mod tests {
             Some(&["settings-catalog".to_string()][..])
         );
         assert_eq!(dev.graph_url, "https://graph.microsoft.com");
-        assert_eq!(dev.max_concurrency, 8);
+        assert_eq!(dev.max_concurrency, DEFAULT_MAX_CONCURRENCY);
     }
 
     #[test]

@@ -8,8 +8,8 @@
 
 use super::GraphError;
 use super::client::{GraphClient, StatsSnapshot};
-use super::fetch::{self, complete_items, is_fatal, list_request};
-use crate::policy::kinds::Kind;
+use super::fetch::{self, Completed, Deleted, complete_items, is_fatal, list_request};
+use crate::policy::kinds::{Collection, Kind};
 use crate::snapshot::{self, Prepared, Report, SnapshotError};
 use crate::source::{Loaded, Taint};
 use crate::store::Store;
@@ -43,35 +43,76 @@ pub enum ExportError {
 pub struct ExportOutcome {
     pub report: Report,
     pub stats: StatsSnapshot,
+    /// Objects left out because they were deleted while the export read them (confirmed).
+    pub deleted: Vec<(&'static str, Deleted)>,
 }
 
 enum Msg {
-    Page(&'static Kind, &'static str, Vec<Value>),
+    Page(&'static Kind, &'static str, Completed),
     Done(&'static Kind, usize, Result<(), GraphError>),
 }
 
+/// Complete one page of `coll` and hand it to the writer; how many objects it held.
+async fn send_page(
+    client: &GraphClient,
+    kind: &'static Kind,
+    coll: &'static Collection,
+    page: Vec<Value>,
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+) -> Result<usize, GraphError> {
+    let full = complete_items(client, coll, page).await?;
+    let n = full.items.len();
+    if tx.send(Msg::Page(kind, coll.path, full)).await.is_err() {
+        return Err(GraphError::Config("the export was stopped".into()));
+    }
+    Ok(n)
+}
+
+/// List `coll` a page at a time, completing and sending each page.
+async fn read_collection(
+    client: &Arc<GraphClient>,
+    kind: &'static Kind,
+    coll: &'static Collection,
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+) -> Result<usize, GraphError> {
+    client
+        .list_pages(list_request(kind, coll), |page| {
+            let client = client.clone();
+            let tx = tx.clone();
+            async move { send_page(&client, kind, coll, page, &tx).await }
+        })
+        .await
+}
+
+/// Read every collection of `kind`. `listed` holds the pages of its first collection when
+/// they were listed already (directory kinds, while reading the directory).
 async fn read_kind(
     client: Arc<GraphClient>,
     kind: &'static Kind,
+    listed: Option<Vec<Vec<Value>>>,
     tx: tokio::sync::mpsc::Sender<Msg>,
 ) {
     let mut count = 0usize;
     let mut result = Ok(());
+    let mut pages = listed;
     for coll in kind.collections {
-        let r = client
-            .list_pages(list_request(kind, coll), |page| {
-                let client = client.clone();
-                let tx = tx.clone();
-                async move {
-                    let full = complete_items(&client, coll, page).await?;
-                    let n = full.len();
-                    if tx.send(Msg::Page(kind, coll.path, full)).await.is_err() {
-                        return Err(GraphError::Config("the export was stopped".into()));
+        let r = match pages.take() {
+            Some(pages) => {
+                let mut n = 0;
+                let mut r = Ok(0);
+                for page in pages {
+                    match send_page(&client, kind, coll, page, &tx).await {
+                        Ok(k) => n += k,
+                        Err(e) => {
+                            r = Err(e);
+                            break;
+                        }
                     }
-                    Ok(n)
                 }
-            })
-            .await;
+                r.map(|_| n)
+            }
+            None => read_collection(&client, kind, coll, &tx).await,
+        };
         match r {
             Ok(n) => count += n,
             Err(e) => {
@@ -118,35 +159,36 @@ pub async fn audit_actors(
     Ok(out)
 }
 
-/// A directory kind listed while reading the directory: read what its list leaves out.
-async fn complete_listed(
-    client: Arc<GraphClient>,
-    kind: &'static Kind,
-    pages: Vec<Vec<Value>>,
-    tx: tokio::sync::mpsc::Sender<Msg>,
-) {
-    let coll = &kind.collections[0];
-    let mut count = 0;
-    let mut result = Ok(());
-    for page in pages {
-        match complete_items(&client, coll, page).await {
-            Ok(full) => {
-                count += full.len();
-                if tx.send(Msg::Page(kind, coll.path, full)).await.is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                result = Err(e);
-                break;
-            }
-        }
+/// Export `kinds` of the tenant `client` reads into `tenants/<env>/` and commit it.
+///
+/// This blocks the calling thread until the export is committed. It runs its own async
+/// runtime; called from inside a tokio runtime (a webhook handler, `spawn_blocking`), where
+/// starting or blocking on another runtime would panic, it does its work on a thread of its
+/// own and waits for it.
+pub fn export(
+    store: &Store,
+    client: GraphClient,
+    kinds: &[&'static Kind],
+    opts: &snapshot::Options,
+    progress: &dyn Progress,
+) -> Result<ExportOutcome, ExportError> {
+    if tokio::runtime::Handle::try_current().is_err() {
+        return export_here(store, client, kinds, opts, progress);
     }
-    let _ = tx.send(Msg::Done(kind, count, result)).await;
+    let own = store.reopen().map_err(SnapshotError::from)?;
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("tenantgate-export".into())
+            .spawn_scoped(scope, move || {
+                export_here(&own, client, kinds, opts, progress)
+            })
+            .map_err(|e| ExportError::Runtime(format!("cannot start the export thread: {e}")))?
+            .join()
+            .map_err(|_| ExportError::Runtime("the export thread panicked".into()))?
+    })
 }
 
-/// Export `kinds` of the tenant `client` reads into `tenants/<env>/` and commit it.
-pub fn export(
+fn export_here(
     store: &Store,
     client: GraphClient,
     kinds: &[&'static Kind],
@@ -252,20 +294,35 @@ pub fn export(
                 .iter()
                 .position(|(lk, _)| lk == k)
                 .map(|i| listed.swap_remove(i).1);
-            match pages {
-                Some(pages) => rt.spawn(complete_listed(client.clone(), k, pages, tx.clone())),
-                None => rt.spawn(read_kind(client.clone(), k, tx.clone())),
-            }
+            rt.spawn(read_kind(client.clone(), k, pages, tx.clone()))
         })
         .collect();
     drop(tx);
 
     let writer = store.pack_writer().map_err(SnapshotError::from)?;
     let mut prepared: Vec<Prepared> = Vec::new();
+    let mut deleted: Vec<(&'static str, Deleted)> = Vec::new();
     let mut fatal: Option<GraphError> = None;
-    while let Some(msg) = rx.blocking_recv() {
+    while let Some(msg) = rt.block_on(rx.recv()) {
         match msg {
-            Msg::Page(kind, path, items) => {
+            Msg::Page(
+                kind,
+                path,
+                Completed {
+                    items,
+                    deleted: gone,
+                },
+            ) => {
+                for d in gone {
+                    tracing::info!(
+                        "{}: {} ({}) was deleted while the export read it: {}",
+                        kind.name,
+                        d.id,
+                        d.name.as_deref().unwrap_or("no name"),
+                        d.how
+                    );
+                    deleted.push((kind.name, d));
+                }
                 progress.objects_read(kind, items.len());
                 let outcomes: Vec<Result<Prepared, Loaded>> = items
                     .into_par_iter()
@@ -294,6 +351,13 @@ pub fn export(
                 progress.kind_finished(kind, n, error.as_ref().map(|e| e.to_string()).as_deref());
                 if let Some(e) = error {
                     if is_fatal(&e) {
+                        // Nothing will be written: stop the other readers now instead of
+                        // reading the rest of the tenant for nothing.
+                        if fatal.is_none() {
+                            for r in &readers {
+                                r.abort();
+                            }
+                        }
                         fatal.get_or_insert(e);
                         continue;
                     }
@@ -303,10 +367,15 @@ pub fn export(
         }
     }
     for r in readers {
-        rt.block_on(r)
-            .map_err(|e| ExportError::Runtime(format!("a reader stopped: {e}")))?;
+        match rt.block_on(r) {
+            Ok(()) => {}
+            Err(e) if e.is_cancelled() => {}
+            Err(e) => return Err(ExportError::Runtime(format!("a reader stopped: {e}"))),
+        }
     }
+    // The runtime is dropped in the background, so no call here ever blocks on its shutdown.
     if let Some(e) = fatal {
+        rt.shutdown_background();
         return Err(e.into());
     }
     for (name, reason) in &blocked {
@@ -322,6 +391,7 @@ pub fn export(
         });
     }
     let stats = client.stats();
+    rt.shutdown_background();
     let label = format!("graph:{}", opts.tenant);
     let report = snapshot::write_snapshot(
         store,
@@ -333,5 +403,86 @@ pub fn export(
         kinds.to_vec(),
         &writer,
     )?;
-    Ok(ExportOutcome { report, stats })
+    Ok(ExportOutcome {
+        report,
+        stats,
+        deleted,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::auth::{Credential, Secret};
+    use crate::policy::kinds::by_name;
+    use crate::sim::{Sim, SimConfig, Tenant};
+
+    fn client_for(url: &str) -> GraphClient {
+        let env = crate::config::Environment {
+            name: "dev".into(),
+            tenant: Some("contoso-dev.onmicrosoft.com".into()),
+            client_id: Some("c".into()),
+            client_secret_env: None,
+            certificate: None,
+            graph_url: url.to_string(),
+            login_url: url.to_string(),
+            kinds: None,
+            max_concurrency: 8,
+            requests_per_second: 1000,
+        };
+        crate::graph::client_with(&env, Credential::Secret(Secret::new("s")), true).unwrap()
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_kind_listed_while_reading_the_directory_reads_its_other_collections_too() {
+        // A directory kind of two collections (none is, yet): scope tags, then filters.
+        let tags = by_name("scope-tags").unwrap();
+        let filters = by_name("assignment-filters").unwrap();
+        let collections: &'static [Collection] = Box::leak(Box::new([
+            Collection {
+                ..tags.collections[0]
+            },
+            Collection {
+                ..filters.collections[0]
+            },
+        ]));
+        let kind: &'static Kind = Box::leak(Box::new(Kind {
+            collections,
+            ..*tags
+        }));
+        let sim = crate::sim::spawn(Sim::new(
+            Tenant::builtin("dev").unwrap(),
+            SimConfig::default(),
+        ))
+        .unwrap();
+        let client = Arc::new(client_for(&sim.url()));
+        // The first collection, as read_directory lists it.
+        let mut pages = Vec::new();
+        client
+            .list_pages(list_request(kind, &kind.collections[0]), |items| {
+                let n = items.len();
+                pages.push(items);
+                async move { Ok(n) }
+            })
+            .await
+            .unwrap();
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        read_kind(client, kind, Some(pages), tx).await;
+        let mut paths = Vec::new();
+        let mut done = None;
+        while let Some(m) = rx.recv().await {
+            match m {
+                Msg::Page(_, path, c) => paths.push((path, c.items.len())),
+                Msg::Done(_, n, r) => done = Some((n, r.is_ok())),
+            }
+        }
+        assert_eq!(
+            paths,
+            vec![
+                ("deviceManagement/roleScopeTags", 4),
+                ("deviceManagement/assignmentFilters", 3)
+            ]
+        );
+        assert_eq!(done, Some((7, true)));
+    }
 }

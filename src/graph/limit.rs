@@ -121,11 +121,13 @@ impl Pacer {
 }
 
 /// Exponential backoff with jitter for a retry that came without `Retry-After`: between half
-/// and all of `base * 2^attempt`, capped at 32 seconds.
-pub fn backoff(attempt: u32) -> Duration {
-    let base = 0.25 * f64::from(1u32 << attempt.min(7));
-    let capped = base.min(32.0);
-    Duration::from_secs_f64(capped * (0.5 + fastrand::f64() * 0.5))
+/// and all of `backoff_base * 2^attempt`, capped at `backoff_max` (by default 0.25 s and 32 s).
+pub fn backoff(attempt: u32, policy: &super::client::RetryPolicy) -> Duration {
+    let full = policy
+        .backoff_base
+        .saturating_mul(1u32 << attempt.min(16))
+        .min(policy.backoff_max);
+    full.mul_f64(0.5 + fastrand::f64() * 0.5)
 }
 
 #[cfg(test)]
@@ -166,10 +168,11 @@ mod tests {
 
     #[test]
     fn backoff_grows_with_jitter_and_is_capped() {
-        for attempt in 0..12 {
-            let d = backoff(attempt).as_secs_f64();
-            let full = (0.25 * f64::from(1u32 << attempt.min(7))).min(32.0);
-            assert!(d >= full * 0.5 && d <= full, "{attempt}: {d}");
+        let policy = super::super::client::RetryPolicy::default();
+        for attempt in 0..40 {
+            let d = backoff(attempt, &policy).as_secs_f64();
+            let full = (0.25 * 2f64.powi(attempt.min(16) as i32)).min(32.0);
+            assert!(d >= full * 0.5 - 1e-9 && d <= full + 1e-9, "{attempt}: {d}");
         }
     }
 }

@@ -33,6 +33,16 @@ pub enum GraphError {
         attempts: u32,
         last: String,
     },
+    /// A write that failed in a way that leaves open whether Graph acted on it: never sent
+    /// again blindly.
+    #[error(
+        "{method} {url}: {reason}; not sent again, because Graph may have acted on it (check the tenant)"
+    )]
+    NotRetried {
+        method: String,
+        url: String,
+        reason: String,
+    },
     #[error("{url}: {message}")]
     BadResponse { url: String, message: String },
     #[error("sign-in refused ({status} {code}): {message}{}; check tenant, client_id and the secret or certificate", auth_context(.correlation_id, .timestamp))]
@@ -234,6 +244,8 @@ pub fn client_with(
             requests_per_second: env.requests_per_second,
             batch,
             timeout,
+            retry: client::RetryPolicy::from_env()?,
+            max_pages: client::MAX_PAGES,
         },
         tokens,
         http,

@@ -28,10 +28,10 @@ pub struct Collection {
     pub expand: &'static str,
     /// `$expand` a list request carries (what Graph expands on a collection).
     pub list_expand: &'static str,
-    /// What the list leaves out: `Some(expand)` reads each object again by id with this
-    /// `$expand` (script bodies, settings, scheduled actions, …), following the
-    /// `<property>@odata.nextLink` of every expanded collection Graph pages; `None`: the list
-    /// response is the whole policy.
+    /// What the list leaves out: `Some(expand)` reads, per object, each navigation collection
+    /// it names on its own (`{id}/settings`, `{id}/definitionValues?$expand=…` with the
+    /// options in its parentheses), every page of it; `Some("")` reads the object by id
+    /// (script bodies); `None`: the list response is the whole policy.
     pub item_expand: Option<&'static str>,
 }
 

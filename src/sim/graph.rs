@@ -6,7 +6,7 @@ use super::model::{Assign, COLLECTIONS, CollectionDef, Obj, nested_of};
 use super::odata::{
     Expand, Query, expand_to_string, parse_date_filter, parse_query, with_skiptoken,
 };
-use super::{Sim, SimResponse, error};
+use super::{ItemExpansion, Sim, SimResponse, error};
 use axum::http::Method;
 use base64::Engine as _;
 use serde_json::{Map, Value, json};
@@ -14,7 +14,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::graph::now_utc;
 
-fn not_found(def: &CollectionDef, id: &str) -> SimResponse {
+pub(super) fn not_found(def: &CollectionDef, id: &str) -> SimResponse {
     if def.directory {
         error(
             404,
@@ -69,8 +69,8 @@ fn check_nested(nav: &str, expand: &[Expand]) -> Result<(), SimResponse> {
     Ok(())
 }
 
-/// An item of navigation `nav`, with its own navigations kept only where expanded.
-fn shape(item: &Value, nav: &str, expand: &[Expand]) -> Value {
+/// An item of navigation `nav`, with its own navigations kept only where expanded (whole).
+fn shape_plain(item: &Value, nav: &str, expand: &[Expand]) -> Value {
     let Value::Object(m) = item else {
         return item.clone();
     };
@@ -81,9 +81,9 @@ fn shape(item: &Value, nav: &str, expand: &[Expand]) -> Value {
             if let Some(e) = expand.iter().find(|e| e.name == *k) {
                 let shaped = match v {
                     Value::Array(a) => {
-                        Value::Array(a.iter().map(|x| shape(x, k, &e.expand)).collect())
+                        Value::Array(a.iter().map(|x| shape_plain(x, k, &e.expand)).collect())
                     }
-                    other => shape(other, k, &e.expand),
+                    other => shape_plain(other, k, &e.expand),
                 };
                 out.insert(k.clone(), shaped);
             }
@@ -92,6 +92,133 @@ fn shape(item: &Value, nav: &str, expand: &[Expand]) -> Value {
         }
     }
     Value::Object(out)
+}
+
+/// Where an expanded collection is shown, which decides how it is paged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Shown {
+    /// On the items of a list (`coll?$expand=assignments`).
+    OnList,
+    /// On an object read by id (`coll/{id}?$expand=settings`).
+    OnItem,
+    /// Inside the items of a navigation collection (`definitionValues(presentationValues)`).
+    Nested,
+}
+
+/// How many of an expanded collection's `len` items come with the response, and whether an
+/// `@odata.nextLink` to the rest comes too. Serving and the bound both ask this.
+pub(super) fn first_page(sim: &Sim, at: Shown, len: usize) -> (usize, bool) {
+    let cut = |size: Option<usize>| match size {
+        Some(n) if len > n.max(1) => (n.max(1), true),
+        _ => (len, false),
+    };
+    let nav_page = sim.config.nav_page_size.max(1);
+    match at {
+        Shown::OnList => cut(sim.config.list_expansion_page_size),
+        Shown::Nested => cut(sim.config.nested_page_size),
+        Shown::OnItem => match sim.config.item_expansion {
+            ItemExpansion::Paged => cut(Some(nav_page)),
+            ItemExpansion::Whole => (len, false),
+            ItemExpansion::Truncated => (len.min(nav_page), false),
+        },
+    }
+}
+
+/// Requests that read the rest of an expanded collection of `len` items after the response
+/// it came with (its link leads to a navigation collection, `nav_page_size` at a time);
+/// `None` when it cannot be read whole that way (cut short without a link).
+pub(super) fn further_pages(sim: &Sim, at: Shown, len: usize) -> Option<usize> {
+    let (shown, link) = first_page(sim, at, len);
+    if link {
+        Some((len - shown).div_ceil(sim.config.nav_page_size.max(1)))
+    } else if shown < len {
+        None
+    } else {
+        Some(0)
+    }
+}
+
+/// Pages of a navigation collection of `len` items (`coll/{id}/settings`).
+pub(super) fn nav_pages(sim: &Sim, len: usize) -> usize {
+    len.div_ceil(sim.config.nav_page_size.max(1)).max(1)
+}
+
+/// The largest page of a list of `def` asked with `$top`: `users` and `groups` honour `$top`
+/// up to `max_top`; elsewhere `$top` only makes pages smaller than `page_size`.
+pub(super) fn list_page_size(sim: &Sim, def: &CollectionDef, top: Option<usize>) -> usize {
+    let size = sim.config.page_size.max(1);
+    match (top, def.max_top()) {
+        (Some(t), Some(_)) => t.min(sim.config.max_top).max(1),
+        (Some(t), None) => t.min(size).max(1),
+        (None, _) => size,
+    }
+}
+
+/// Further requests for the nested expanded collections of the items of navigation `nav`
+/// of `obj` (`presentationValues` of each definition value), past the first page of each.
+fn nested_reads(sim: &Sim, obj: &Obj, nav: &str) -> usize {
+    let nested = nested_of(nav);
+    obj.navs
+        .get(nav)
+        .map(Vec::as_slice)
+        .unwrap_or(&[])
+        .iter()
+        .filter_map(Value::as_object)
+        .flat_map(|m| {
+            nested
+                .iter()
+                .filter_map(|n| m.get(*n).and_then(Value::as_array))
+        })
+        .map(|a| further_pages(sim, Shown::Nested, a.len()).unwrap_or(0))
+        .sum()
+}
+
+/// The fewest requests that read what the list of `def` leaves out of `obj` (beyond the
+/// list page itself): the rest of collections expanded on the list item, then the cheaper of
+/// one read by id expanding every missing navigation property, or each missing navigation
+/// collection read on its own (plus a read by id when the list omits properties).
+pub(super) fn object_reads(sim: &Sim, def: &CollectionDef, obj: &Obj) -> usize {
+    let len = |nav: &str| obj.navs.get(nav).map_or(0, Vec::len);
+    let mut n: usize = def
+        .list_expand
+        .iter()
+        .map(|nav| further_pages(sim, Shown::OnList, len(nav)).unwrap_or(0))
+        .sum();
+    let missing: Vec<&str> = def
+        .navs
+        .iter()
+        .copied()
+        .filter(|nav| !def.list_expand.contains(nav))
+        .collect();
+    let omits = def.list_omits.iter().any(|f| obj.base.contains_key(*f));
+    if !omits && missing.is_empty() {
+        return n;
+    }
+    let by_id = missing.iter().try_fold(1usize, |acc, nav| {
+        Some(acc + further_pages(sim, Shown::OnItem, len(nav))? + nested_reads(sim, obj, nav))
+    });
+    let separately = usize::from(omits)
+        + missing
+            .iter()
+            .map(|nav| nav_pages(sim, len(nav)) + nested_reads(sim, obj, nav))
+            .sum::<usize>();
+    n += by_id.map_or(separately, |b| b.min(separately));
+    n
+}
+
+/// A link to the rest of an expanded collection: `{base}?$expand=…&$skiptoken=o{skip}`.
+fn rest_link(base: String, expand: &[Expand], skip: usize) -> Value {
+    let mut link = format!("{base}?");
+    if !expand.is_empty() {
+        link.push_str(
+            &form_urlencoded::Serializer::new(String::new())
+                .append_pair("$expand", &expand_to_string(expand))
+                .finish(),
+        );
+        link.push('&');
+    }
+    link.push_str(&format!("$skiptoken=o{skip}"));
+    Value::String(link)
 }
 
 struct Cx<'a> {
@@ -108,6 +235,58 @@ impl Cx<'_> {
 
     fn context(&self, tail: &str) -> String {
         format!("{}/{}/$metadata#{}", self.base, self.version, tail)
+    }
+
+    /// Does this collection's paging loop (`faults.cycle`)?
+    fn cycles(&self) -> bool {
+        self.sim
+            .config
+            .faults
+            .cycle
+            .iter()
+            .any(|c| c == self.def.path)
+    }
+
+    /// An item of navigation `nav` of object `obj_id`, its own navigations kept only where
+    /// expanded, collection-valued ones paged as `nested_page_size` says.
+    fn shape(&self, item: &Value, obj_id: &str, nav: &str, expand: &[Expand]) -> Value {
+        let Value::Object(m) = item else {
+            return item.clone();
+        };
+        let nested = nested_of(nav);
+        let item_id = m.get("id").and_then(Value::as_str).unwrap_or_default();
+        let mut out = Map::new();
+        for (k, v) in m {
+            if !nested.contains(&k.as_str()) {
+                out.insert(k.clone(), v.clone());
+                continue;
+            }
+            let Some(e) = expand.iter().find(|e| e.name == *k) else {
+                continue;
+            };
+            match v {
+                Value::Array(a) => {
+                    let shaped: Vec<Value> =
+                        a.iter().map(|x| shape_plain(x, k, &e.expand)).collect();
+                    let (shown, link) = first_page(self.sim, Shown::Nested, shaped.len());
+                    if link {
+                        out.insert(
+                            format!("{k}@odata.nextLink"),
+                            rest_link(
+                                format!("{}/{obj_id}/{nav}/{item_id}/{k}", self.collection_url()),
+                                &e.expand,
+                                shown,
+                            ),
+                        );
+                    }
+                    out.insert(k.clone(), Value::Array(shaped[..shown].to_vec()));
+                }
+                other => {
+                    out.insert(k.clone(), shape_plain(other, k, &e.expand));
+                }
+            }
+        }
+        Value::Object(out)
     }
 
     fn render(&self, obj: &Obj, q: &Query, list: bool) -> Value {
@@ -127,26 +306,25 @@ impl Cx<'_> {
             map.insert(k.clone(), value);
         }
         let id = obj.id().unwrap_or_default();
-        let nav_page = self.sim.config.nav_page_size.max(1);
+        let at = if list { Shown::OnList } else { Shown::OnItem };
         for e in &q.expand {
             let items = obj.navs.get(&e.name).map(Vec::as_slice).unwrap_or(&[]);
-            let shaped: Vec<Value> = items.iter().map(|i| shape(i, &e.name, &e.expand)).collect();
-            if !list && shaped.len() > nav_page {
-                let mut link = format!("{}/{id}/{}?", self.collection_url(), e.name);
-                if !e.expand.is_empty() {
-                    link.push_str(
-                        &form_urlencoded::Serializer::new(String::new())
-                            .append_pair("$expand", &expand_to_string(&e.expand))
-                            .finish(),
-                    );
-                    link.push('&');
-                }
-                link.push_str(&format!("$skiptoken=o{nav_page}"));
-                map.insert(e.name.clone(), Value::Array(shaped[..nav_page].to_vec()));
-                map.insert(format!("{}@odata.nextLink", e.name), Value::String(link));
-            } else {
-                map.insert(e.name.clone(), Value::Array(shaped));
+            let shaped: Vec<Value> = items
+                .iter()
+                .map(|i| self.shape(i, id, &e.name, &e.expand))
+                .collect();
+            let (shown, link) = first_page(self.sim, at, shaped.len());
+            if link {
+                map.insert(
+                    format!("{}@odata.nextLink", e.name),
+                    rest_link(
+                        format!("{}/{id}/{}", self.collection_url(), e.name),
+                        &e.expand,
+                        shown,
+                    ),
+                );
             }
+            map.insert(e.name.clone(), Value::Array(shaped[..shown].to_vec()));
         }
         Value::Object(map)
     }
@@ -162,13 +340,15 @@ fn offset(q: &Query) -> Result<usize, SimResponse> {
     }
 }
 
-/// A page of `items` (already rendered) starting at the query's `$skiptoken`.
+/// A page of `items` (already rendered) starting at the query's `$skiptoken`. With `cycle`,
+/// the last page links back to the first.
 fn page(
     items: Vec<Value>,
     q: &Query,
     size: usize,
     context: String,
     url: &str,
+    cycle: bool,
 ) -> Result<SimResponse, SimResponse> {
     let size = q.top.map_or(size, |t| t.min(size)).max(1);
     let start = offset(q)?.min(items.len());
@@ -176,11 +356,23 @@ fn page(
     let total = items.len();
     let value: Vec<Value> = items.into_iter().skip(start).take(end - start).collect();
     let mut body = json!({"@odata.context": context, "value": value});
-    if end < total {
+    if end < total || cycle {
+        let next = if end < total { end } else { 0 };
         body["@odata.nextLink"] =
-            Value::String(format!("{url}?{}", with_skiptoken(q, &format!("o{end}"))));
+            Value::String(format!("{url}?{}", with_skiptoken(q, &format!("o{next}"))));
     }
     Ok(SimResponse::json(200, body))
+}
+
+/// The collection a path's segments name: the longest one whose path they start with.
+pub(super) fn collection_of(segs: &[&str]) -> Option<&'static CollectionDef> {
+    COLLECTIONS
+        .iter()
+        .filter(|c| {
+            let parts: Vec<&str> = c.path.split('/').collect();
+            segs.len() >= parts.len() && segs[..parts.len()] == parts[..]
+        })
+        .max_by_key(|c| c.path.len())
 }
 
 fn audit(
@@ -248,14 +440,7 @@ pub(super) fn serve(
     if segs == ["deviceManagement", "auditEvents"] {
         return audit_events(sim, method, version, &q, base);
     }
-    let Some(def) = COLLECTIONS
-        .iter()
-        .filter(|c| {
-            let parts: Vec<&str> = c.path.split('/').collect();
-            segs.len() >= parts.len() && segs[..parts.len()] == parts[..]
-        })
-        .max_by_key(|c| c.path.len())
-    else {
+    let Some(def) = collection_of(&segs) else {
         let known = COLLECTIONS
             .iter()
             .flat_map(|c| c.path.split('/').enumerate())
@@ -286,6 +471,11 @@ pub(super) fn serve(
         ("PATCH", [id]) => update(&cx, id, body, actor),
         ("DELETE", [id]) => delete(&cx, id, actor),
         ("GET", [id, nav]) if def.navs.contains(nav) => nav_list(&cx, id, nav, &q),
+        ("GET", [id, nav, item, nested])
+            if def.navs.contains(nav) && nested_of(nav).contains(nested) =>
+        {
+            nested_list(&cx, id, nav, item, nested, &q)
+        }
         ("POST", [id, "assign"]) if def.assign != Assign::None => assign(&cx, id, body, actor),
         (_, [_, seg, ..]) if !def.navs.contains(seg) && *seg != "assign" => Err(bad_segment(seg)),
         _ => Err(error(
@@ -316,28 +506,48 @@ fn list(cx: &Cx<'_>, q: &Query) -> Result<SimResponse, SimResponse> {
     }
     let t = cx.sim.tenant();
     let coll = t.coll(cx.def.path);
-    let size = cx.sim.config.page_size.max(1);
-    let take = q.top.map_or(size, |n| n.min(size)).max(1);
-    let start = offset(q)?.min(coll.len());
-    let end = (start + take).min(coll.len());
-    // Render only the page: lists can be large.
-    let value: Vec<Value> = coll.order[start..end]
+    let take = list_page_size(cx.sim, cx.def, q.top);
+    // Objects that vanished (deleted after a client listed them) are no longer listed.
+    let order: Vec<&String> = coll
+        .order
         .iter()
-        .map(|id| cx.render(&coll.objs[id], q, true))
+        .filter(|id| !cx.sim.vanished(id))
         .collect();
+    let start = offset(q)?.min(order.len());
+    let end = (start + take).min(order.len());
+    // Render only the page: lists can be large.
+    let value: Vec<Value> = order[start..end]
+        .iter()
+        .map(|id| cx.render(&coll.objs[*id], q, true))
+        .collect();
+    for id in &order[start..end] {
+        cx.sim.listed(id);
+    }
     let mut ctx = cx.def.path.to_string();
     if let Some(sel) = &q.select {
         ctx.push_str(&format!("({})", sel.join(",")));
     }
     let mut body = json!({"@odata.context": cx.context(&ctx), "value": value});
-    if end < coll.len() {
+    if end < order.len() || cx.cycles() {
+        let next = if end < order.len() { end } else { 0 };
         body["@odata.nextLink"] = Value::String(format!(
             "{}?{}",
             cx.collection_url(),
-            with_skiptoken(q, &format!("o{end}"))
+            with_skiptoken(q, &format!("o{next}"))
         ));
     }
     Ok(SimResponse::json(200, body))
+}
+
+/// The object `id` of the collection, unless it is missing or vanished.
+fn object<'t>(cx: &Cx<'_>, t: &'t super::model::Tenant, id: &str) -> Result<&'t Obj, SimResponse> {
+    if cx.sim.vanished(id) {
+        return Err(not_found(cx.def, id));
+    }
+    t.coll(cx.def.path)
+        .objs
+        .get(id)
+        .ok_or_else(|| not_found(cx.def, id))
 }
 
 fn get_item(cx: &Cx<'_>, id: &str, q: &Query) -> Result<SimResponse, SimResponse> {
@@ -348,11 +558,7 @@ fn get_item(cx: &Cx<'_>, id: &str, q: &Query) -> Result<SimResponse, SimResponse
         check_nested(&e.name, &e.expand)?;
     }
     let t = cx.sim.tenant();
-    let obj = t
-        .coll(cx.def.path)
-        .objs
-        .get(id)
-        .ok_or_else(|| not_found(cx.def, id))?;
+    let obj = object(cx, &t, id)?;
     let mut v = cx.render(obj, q, false);
     if let Value::Object(m) = &mut v {
         let mut with_ctx = Map::new();
@@ -369,18 +575,14 @@ fn get_item(cx: &Cx<'_>, id: &str, q: &Query) -> Result<SimResponse, SimResponse
 fn nav_list(cx: &Cx<'_>, id: &str, nav: &str, q: &Query) -> Result<SimResponse, SimResponse> {
     check_nested(nav, &q.expand)?;
     let t = cx.sim.tenant();
-    let obj = t
-        .coll(cx.def.path)
-        .objs
-        .get(id)
-        .ok_or_else(|| not_found(cx.def, id))?;
+    let obj = object(cx, &t, id)?;
     let items: Vec<Value> = obj
         .navs
         .get(nav)
         .map(Vec::as_slice)
         .unwrap_or(&[])
         .iter()
-        .map(|i| shape(i, nav, &q.expand))
+        .map(|i| cx.shape(i, id, nav, &q.expand))
         .collect();
     page(
         items,
@@ -388,6 +590,53 @@ fn nav_list(cx: &Cx<'_>, id: &str, nav: &str, q: &Query) -> Result<SimResponse, 
         cx.sim.config.nav_page_size,
         cx.context(&format!("{}('{id}')/{nav}", cx.def.path)),
         &format!("{}/{id}/{nav}", cx.collection_url()),
+        cx.cycles(),
+    )
+}
+
+/// `coll/{id}/{nav}/{item}/{nested}`: a collection inside one item of a navigation
+/// collection (`definitionValues/{id}/presentationValues`), paged like a navigation
+/// collection.
+fn nested_list(
+    cx: &Cx<'_>,
+    id: &str,
+    nav: &str,
+    item: &str,
+    nested: &str,
+    q: &Query,
+) -> Result<SimResponse, SimResponse> {
+    check_nested(nested, &q.expand)?;
+    let t = cx.sim.tenant();
+    let obj = object(cx, &t, id)?;
+    let parent = obj
+        .navs
+        .get(nav)
+        .and_then(|items| {
+            items
+                .iter()
+                .find(|i| i.get("id").and_then(Value::as_str) == Some(item))
+        })
+        .ok_or_else(|| {
+            error(
+                404,
+                "ResourceNotFound",
+                &format!("{nav} with id '{item}' was not found."),
+            )
+        })?;
+    let Some(Value::Array(values)) = parent.get(nested) else {
+        return Err(bad_segment(nested));
+    };
+    let items: Vec<Value> = values
+        .iter()
+        .map(|i| shape_plain(i, nested, &q.expand))
+        .collect();
+    page(
+        items,
+        q,
+        cx.sim.config.nav_page_size,
+        cx.context(&format!("{}('{id}')/{nav}('{item}')/{nested}", cx.def.path)),
+        &format!("{}/{id}/{nav}/{item}/{nested}", cx.collection_url()),
+        cx.cycles(),
     )
 }
 
@@ -556,6 +805,7 @@ fn audit_events(sim: &Sim, method: &Method, version: &str, q: &Query, base: &str
         sim.config.page_size,
         format!("{base}/{version}/$metadata#deviceManagement/auditEvents"),
         &url,
+        false,
     )
     .unwrap_or_else(|e| e)
 }

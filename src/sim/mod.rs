@@ -39,16 +39,194 @@ pub struct Faults {
     pub requests_per_second: Option<f64>,
     /// Random 503 Service Unavailable.
     pub error_503: f64,
+    /// `Retry-After` on those 503s, in seconds: half of them (by the dice) as delay-seconds,
+    /// the others as an HTTP-date that far ahead (Graph may send either).
+    pub retry_after_503: Option<u64>,
     /// A 200 whose body stops half-way.
     pub truncate: f64,
     /// The connection closes without a response.
     pub drop: f64,
     /// Collections (paths such as `deviceManagement/deviceConfigurations`) answered 403.
     pub forbid: Vec<String>,
+    /// Faults on chosen requests of a collection (reads by id, `/settings`, assignments, …).
+    pub rules: Vec<FaultRule>,
+    /// Collections whose paging loops: the last page of the list (and of each navigation
+    /// collection below it) links back to the first.
+    pub cycle: Vec<String>,
+    /// Object ids deleted while a client reads: each is listed once, then answers 404 to
+    /// every read and is left out of later lists.
+    pub vanish: Vec<String>,
+}
+
+/// Which requests to a collection a [`FaultRule`] hits.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    /// Every request to the collection and below it.
+    All,
+    /// The pages of the list (`coll`).
+    List,
+    /// Reads of one object by id (`coll/{id}`, with or without `$expand`).
+    Item,
+    /// One navigation collection of an object and its pages (`coll/{id}/settings`,
+    /// `coll/{id}/assignments`, and the nested ones below it).
+    Nav(String),
+    /// Everything below an object: `coll/{id}` and `coll/{id}/…`.
+    Object,
+}
+
+/// What a [`FaultRule`] does to a request it hits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fault {
+    /// A Graph error with this status (401, 403, 404, 500, 503, …) and Graph's body.
+    Status(u16),
+    /// The connection closes without a response (a whole `$batch` holding the request).
+    Drop,
+    /// A 200 whose body stops half-way (a whole `$batch` holding the request).
+    Truncate,
+}
+
+/// A fault on chosen requests: `fault` for requests to `collection` that `target` picks
+/// (only object `id` when set), with chance `probability`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FaultRule {
+    pub collection: String,
+    pub target: Target,
+    pub id: Option<String>,
+    pub fault: Fault,
+    pub probability: f64,
+}
+
+impl FaultRule {
+    /// `fault` always, on `target` of every object of `collection`.
+    pub fn new(collection: &str, target: Target, fault: Fault) -> FaultRule {
+        FaultRule {
+            collection: collection.to_string(),
+            target,
+            id: None,
+            fault,
+            probability: 1.0,
+        }
+    }
+
+    /// Parse `FAULT:COLLECTION[:TARGET[:PROBABILITY]]` (`sim serve --fault`): FAULT is an
+    /// HTTP status, `drop` or `truncate`; TARGET is `all` (default), `list`, `item`,
+    /// `object` or a navigation property (`settings`, `assignments`, …).
+    pub fn parse(text: &str) -> Result<FaultRule, String> {
+        let parts: Vec<&str> = text.split(':').collect();
+        let (fault, collection) = match parts.as_slice() {
+            [f, c, ..] => (*f, *c),
+            _ => {
+                return Err(format!(
+                    "{text:?}: expected FAULT:COLLECTION[:TARGET[:PROBABILITY]]"
+                ));
+            }
+        };
+        let fault = match fault {
+            "drop" => Fault::Drop,
+            "truncate" => Fault::Truncate,
+            n => Fault::Status(
+                n.parse()
+                    .ok()
+                    .filter(|s| (400..=599).contains(s))
+                    .ok_or_else(|| {
+                        format!("{text:?}: {n:?} is not drop, truncate or a status 400-599")
+                    })?,
+            ),
+        };
+        if model::collection(collection).is_none() {
+            return Err(format!(
+                "{text:?}: {collection:?} is not a collection the simulator serves"
+            ));
+        }
+        let target = match parts.get(2).copied().unwrap_or("all") {
+            "all" => Target::All,
+            "list" => Target::List,
+            "item" => Target::Item,
+            "object" => Target::Object,
+            nav => Target::Nav(nav.to_string()),
+        };
+        let probability = match parts.get(3) {
+            None => 1.0,
+            Some(p) => p
+                .parse::<f64>()
+                .ok()
+                .filter(|p| (0.0..=1.0).contains(p))
+                .ok_or_else(|| format!("{text:?}: {p:?} is not a probability between 0 and 1"))?,
+        };
+        if parts.len() > 4 {
+            return Err(format!(
+                "{text:?}: expected FAULT:COLLECTION[:TARGET[:PROBABILITY]]"
+            ));
+        }
+        Ok(FaultRule {
+            collection: collection.to_string(),
+            target,
+            id: None,
+            fault,
+            probability,
+        })
+    }
+
+    /// Does the rule hit a request at `place`?
+    fn hits(&self, place: &Place<'_>) -> bool {
+        if place.def.path != self.collection {
+            return false;
+        }
+        if let Some(id) = &self.id
+            && place.id != Some(id.as_str())
+        {
+            return false;
+        }
+        match &self.target {
+            Target::All => true,
+            Target::List => place.id.is_none(),
+            Target::Item => place.id.is_some() && place.nav.is_none(),
+            Target::Nav(n) => place.nav == Some(n.as_str()),
+            Target::Object => place.id.is_some(),
+        }
+    }
+}
+
+/// Where a Graph request falls: its collection, object and navigation property.
+#[derive(Debug)]
+struct Place<'a> {
+    def: &'static model::CollectionDef,
+    id: Option<&'a str>,
+    nav: Option<&'a str>,
+}
+
+fn place(path_and_query: &str) -> Option<Place<'_>> {
+    let path = path_and_query
+        .split_once('?')
+        .map_or(path_and_query, |(p, _)| p)
+        .trim_matches('/');
+    let segs: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let def = graph::collection_of(&segs)?;
+    let depth = def.path.split('/').count();
+    Some(Place {
+        def,
+        id: segs.get(depth).copied(),
+        nav: segs.get(depth + 1).copied(),
+    })
+}
+
+/// How an expanded navigation collection comes back on a read by id. Graph documents the
+/// navigation collections (`/{id}/settings`) as paged lists; whether it pages inside `$expand`
+/// it does not say (for directory objects it documents a silent cap of 20), so the simulator
+/// can do each and the client must be right under all three.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ItemExpansion {
+    /// At most `nav_page_size` items and `<property>@odata.nextLink` to the rest.
+    #[default]
+    Paged,
+    /// Every item, no link.
+    Whole,
+    /// At most `nav_page_size` items and no link: silently cut short.
+    Truncated,
 }
 
 /// Who may get a token.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct SimAuth {
     /// Only this client id (any when `None`).
     pub client_id: Option<String>,
@@ -60,14 +238,47 @@ pub struct SimAuth {
     pub token_lifetime: Duration,
 }
 
+impl std::fmt::Debug for SimAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SimAuth")
+            .field("client_id", &self.client_id)
+            .field(
+                "client_secret",
+                &self.client_secret.as_ref().map(|_| "[redacted]"),
+            )
+            .field(
+                "certificate",
+                &self
+                    .certificate
+                    .as_ref()
+                    .map(|c| format!("{} bytes", c.len())),
+            )
+            .field("token_lifetime", &self.token_lifetime)
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct SimConfig {
     pub faults: Faults,
     pub auth: SimAuth,
     /// Largest page of a collection list.
     pub page_size: usize,
-    /// Largest page of a navigation collection (`/settings`), also when expanded on an object.
+    /// Largest page of a navigation collection (`/settings`), and of a collection expanded
+    /// on a read by id (see `item_expansion`).
     pub nav_page_size: usize,
+    /// How collections expanded on a read by id come back.
+    pub item_expansion: ItemExpansion,
+    /// Page collections expanded on list items (`?$expand=assignments`) at this size, with
+    /// `<property>@odata.nextLink` on the item; `None`: whole.
+    pub list_expansion_page_size: Option<usize>,
+    /// Page collections expanded inside the items of a navigation collection
+    /// (`presentationValues` of `definitionValues`, `scheduledActionConfigurations`) at this
+    /// size, with `<property>@odata.nextLink` on the item; `None`: whole.
+    pub nested_page_size: Option<usize>,
+    /// Largest `$top` the directory collections `users` and `groups` honour (Graph: 999);
+    /// elsewhere `$top` only makes pages smaller than `page_size`.
+    pub max_top: usize,
 }
 
 impl Default for SimConfig {
@@ -80,6 +291,10 @@ impl Default for SimConfig {
             },
             page_size: 100,
             nav_page_size: 25,
+            item_expansion: ItemExpansion::Paged,
+            list_expansion_page_size: None,
+            nested_page_size: None,
+            max_top: 999,
         }
     }
 }
@@ -107,6 +322,8 @@ pub struct Sim {
     rng: Mutex<fastrand::Rng>,
     bucket: Mutex<Bucket>,
     tokens: Mutex<HashMap<String, Instant>>,
+    /// Ids of `faults.vanish` already listed once.
+    vanished: Mutex<std::collections::HashSet<String>>,
     pub stats: SimStats,
 }
 
@@ -157,6 +374,41 @@ fn error(status: u16, code: &str, message: &str) -> SimResponse {
     SimResponse::json(status, error_body(code, message))
 }
 
+/// The error Graph answers with `status`, as Intune or Entra (directory) writes it.
+fn status_error(status: u16, directory: bool) -> SimResponse {
+    match (status, directory) {
+        (401, _) => error(
+            401,
+            "InvalidAuthenticationToken",
+            "Access token validation failure. Invalid audience.",
+        ),
+        (403, true) => error(
+            403,
+            "Authorization_RequestDenied",
+            "Insufficient privileges to complete the operation.",
+        ),
+        (403, false) => error(
+            403,
+            "Forbidden",
+            "Application is not authorized to perform this operation. Application must have one of the following scopes: DeviceManagementConfiguration.Read.All, DeviceManagementConfiguration.ReadWrite.All",
+        ),
+        (429, _) => error(429, "TooManyRequests", "Please retry again later."),
+        (500, _) => error(
+            500,
+            "InternalServerError",
+            "An internal server error has occurred.",
+        ),
+        (502, _) => error(502, "BadGateway", "Bad gateway."),
+        (503, _) => error(
+            503,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Please retry later.",
+        ),
+        (504, _) => error(504, "GatewayTimeout", "The gateway timed out."),
+        (s, _) => error(s, "BadRequest", "The request was refused."),
+    }
+}
+
 impl Sim {
     pub fn new(tenant: Tenant, config: SimConfig) -> Sim {
         let capacity = config.faults.requests_per_second.unwrap_or(0.0).max(1.0);
@@ -169,6 +421,7 @@ impl Sim {
             config,
             tenant: RwLock::new(tenant),
             tokens: Mutex::new(HashMap::new()),
+            vanished: Mutex::new(std::collections::HashSet::new()),
             stats: SimStats::default(),
         }
     }
@@ -204,34 +457,42 @@ impl Sim {
         }
     }
 
-    /// The throttle bound: the fewest Graph requests that read the whole tenant given its page
-    /// sizes and which navigation properties a list can expand, and the seconds they take at
-    /// the request budget.
+    /// Is `id` (one of `faults.vanish`) gone: listed once already?
+    pub(crate) fn vanished(&self, id: &str) -> bool {
+        self.config.faults.vanish.iter().any(|v| v == id)
+            && self
+                .vanished
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .contains(id)
+    }
+
+    /// Note that `id` was listed (it vanishes from now on when it is one of `faults.vanish`).
+    pub(crate) fn listed(&self, id: &str) {
+        if self.config.faults.vanish.iter().any(|v| v == id) {
+            self.vanished
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(id.to_string());
+        }
+    }
+
+    /// The throttle bound: the fewest Graph requests that read the whole tenant under this
+    /// simulator's own rules (the same functions serve the requests: page sizes, what a list
+    /// may expand and leaves out, how expansions are paged), and the seconds they take at the
+    /// request budget. For each object whose list entry leaves something out, the cheaper of
+    /// one read by id expanding every missing navigation property (with their further pages)
+    /// and reading each missing navigation collection on its own.
     pub fn bound(&self) -> Value {
         let t = self.tenant();
-        let pages = |n: usize, size: usize| n.div_ceil(size.max(1)).max(1);
         let mut requests = 0usize;
         let mut detail = serde_json::Map::new();
         for def in COLLECTIONS {
             let coll = t.coll(def.path);
-            let mut n = pages(coll.len(), self.config.page_size);
+            let size = graph::list_page_size(self, def, def.max_top().map(|_| self.config.max_top));
+            let mut n = coll.len().div_ceil(size).max(1);
             for id in &coll.order {
-                let o = &coll.objs[id];
-                let item_navs: Vec<&str> = def
-                    .navs
-                    .iter()
-                    .copied()
-                    .filter(|nav| !def.list_expand.contains(nav))
-                    .collect();
-                let omits = def.list_omits.iter().any(|f| o.base.contains_key(*f));
-                if omits || !item_navs.is_empty() {
-                    // One read by id expanding every such navigation, then their further pages.
-                    n += 1;
-                    for nav in item_navs {
-                        let len = o.navs.get(nav).map_or(0, Vec::len);
-                        n += pages(len, self.config.nav_page_size) - 1;
-                    }
-                }
+                n += graph::object_reads(self, def, &coll.objs[id]);
             }
             detail.insert(def.path.to_string(), json!(n));
             requests += n;
@@ -244,7 +505,7 @@ impl Sim {
             "page_size": self.config.page_size,
             "nav_page_size": self.config.nav_page_size,
             "per_collection": detail,
-            "explanation": "fewest Graph requests that read every collection: list pages (with the $expand lists allow), one read by id per object whose list entry leaves something out (expanding every navigation property), and the further pages of expanded navigation properties; a $batch request counts each of its requests. seconds = requests / requests_per_second."
+            "explanation": "fewest Graph requests that read every collection under the simulator's rules: list pages (with the $expand lists allow, $top up to max_top on users and groups) and the further pages of collections expanded on list items; for each object whose list entry leaves something out, the cheaper of one read by id expanding every missing navigation property and reading each missing navigation collection on its own, with their further pages and those of nested expansions; a $batch request counts each of its requests. seconds = requests / requests_per_second."
         })
     }
 
@@ -310,6 +571,26 @@ impl Sim {
         }
     }
 
+    /// A 503, with `Retry-After` when configured (seconds or an HTTP-date).
+    fn unavailable(&self) -> SimResponse {
+        let mut r = error(
+            503,
+            "ServiceUnavailable",
+            "The service is temporarily unavailable. Please retry later.",
+        );
+        if let Some(secs) = self.config.faults.retry_after_503 {
+            let value = if self.chance(0.5) {
+                // Whole seconds: round up so the client never waits less than asked.
+                let at = std::time::SystemTime::now() + Duration::from_secs(secs + 1);
+                httpdate::fmt_http_date(at)
+            } else {
+                secs.to_string()
+            };
+            r.headers.push(("Retry-After".into(), value));
+        }
+        r
+    }
+
     /// One Graph request (plain or inside a `$batch`), with the Graph-level faults: 403 on a
     /// forbidden collection, the request budget and random 503s.
     pub fn graph_request(
@@ -336,19 +617,24 @@ impl Sim {
                 .iter()
                 .find(|c| c.path == f)
                 .is_some_and(|c| c.directory);
-            return if directory {
-                error(
-                    403,
-                    "Authorization_RequestDenied",
-                    "Insufficient privileges to complete the operation.",
-                )
-            } else {
-                error(
-                    403,
-                    "Forbidden",
-                    "Application is not authorized to perform this operation. Application must have one of the following scopes: DeviceManagementConfiguration.Read.All, DeviceManagementConfiguration.ReadWrite.All",
-                )
-            };
+            return status_error(403, directory);
+        }
+        if let Some(p) = (!faults.rules.is_empty()).then(|| place(path)).flatten() {
+            for rule in &faults.rules {
+                if let Fault::Status(status) = rule.fault
+                    && rule.hits(&p)
+                    && self.chance(rule.probability)
+                {
+                    self.stats.faults.fetch_add(1, Ordering::Relaxed);
+                    return if status == 503 {
+                        self.unavailable()
+                    } else if status == 404 {
+                        graph::not_found(p.def, p.id.unwrap_or(""))
+                    } else {
+                        status_error(status, p.def.directory)
+                    };
+                }
+            }
         }
         if let Err(wait) = self.admit() {
             self.stats.throttled.fetch_add(1, Ordering::Relaxed);
@@ -371,11 +657,7 @@ impl Sim {
         }
         if self.chance(faults.error_503) {
             self.stats.faults.fetch_add(1, Ordering::Relaxed);
-            return error(
-                503,
-                "ServiceUnavailable",
-                "The service is temporarily unavailable. Please retry later.",
-            );
+            return self.unavailable();
         }
         graph::serve(self, method, version, path, query, body, base, actor)
     }
@@ -430,15 +712,35 @@ fn to_http(r: SimResponse) -> Response {
     resp.unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
 }
 
-/// HTTP-level faults of one request to Graph: latency, then a dropped connection, a
-/// truncated body or (for `$batch`) a 503 of the whole batch.
-async fn http_faults(sim: &Sim, is_batch: bool) -> Option<Response> {
+/// The fault rules of `kind` (drop, truncate) that hit any of `paths` (Graph paths below the
+/// version, with their query), by the dice.
+fn rule_hits(sim: &Sim, kind: Fault, paths: &[String]) -> bool {
+    let rules: Vec<&FaultRule> = sim
+        .config
+        .faults
+        .rules
+        .iter()
+        .filter(|r| r.fault == kind)
+        .collect();
+    if rules.is_empty() {
+        return false;
+    }
+    paths.iter().filter_map(|p| place(p)).any(|p| {
+        rules
+            .iter()
+            .any(|r| r.hits(&p) && sim.chance(r.probability))
+    })
+}
+
+/// HTTP-level faults of one request to Graph (holding the Graph requests `paths`): latency,
+/// then a dropped connection or (for `$batch`) a 503 of the whole batch.
+async fn http_faults(sim: &Sim, is_batch: bool, paths: &[String]) -> Option<Response> {
     sim.stats.http_requests.fetch_add(1, Ordering::Relaxed);
     let f = &sim.config.faults;
     if !f.latency.is_zero() {
         tokio::time::sleep(f.latency).await;
     }
-    if sim.chance(f.drop) {
+    if sim.chance(f.drop) || rule_hits(sim, Fault::Drop, paths) {
         sim.stats.faults.fetch_add(1, Ordering::Relaxed);
         tracing::debug!("fault: dropping the connection");
         let stream = futures_util::stream::once(async {
@@ -457,18 +759,17 @@ async fn http_faults(sim: &Sim, is_batch: bool) -> Option<Response> {
     }
     if is_batch && sim.chance(f.error_503) {
         sim.stats.faults.fetch_add(1, Ordering::Relaxed);
-        return Some(to_http(error(
-            503,
-            "ServiceUnavailable",
-            "The service is temporarily unavailable. Please retry later.",
-        )));
+        return Some(to_http(sim.unavailable()));
     }
     None
 }
 
-/// Cut a response's body in half (keeping it well framed), when the dice say so.
-fn maybe_truncate(sim: &Sim, r: SimResponse) -> Response {
-    if r.body.is_some() && sim.chance(sim.config.faults.truncate) {
+/// Cut a response's body in half (keeping it well framed), when the dice or a rule for one of
+/// `paths` say so.
+fn maybe_truncate(sim: &Sim, r: SimResponse, paths: &[String]) -> Response {
+    if r.body.is_some()
+        && (sim.chance(sim.config.faults.truncate) || rule_hits(sim, Fault::Truncate, paths))
+    {
         sim.stats.faults.fetch_add(1, Ordering::Relaxed);
         tracing::debug!("fault: truncating a body");
         let text = r.body.as_ref().map(Value::to_string).unwrap_or_default();
@@ -500,7 +801,13 @@ async fn graph_http(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(r) = http_faults(&sim, false).await {
+    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
+    let rest = pq
+        .strip_prefix(&format!("/{version}/"))
+        .unwrap_or(pq)
+        .to_string();
+    let paths = [rest.clone()];
+    if let Some(r) = http_faults(&sim, false, &paths).await {
         return r;
     }
     if let Err(r) = sim.check_token(&headers) {
@@ -513,11 +820,6 @@ async fn graph_http(
             &format!("Invalid version: {version}"),
         ));
     }
-    let pq = uri.path_and_query().map(|p| p.as_str()).unwrap_or("");
-    let rest = pq
-        .strip_prefix(&format!("/{version}/"))
-        .unwrap_or(pq)
-        .to_string();
     let body = if body.is_empty() {
         None
     } else {
@@ -531,7 +833,7 @@ async fn graph_http(
     let base = base_url(&headers);
     let actor = actor(&headers);
     let r = sim.graph_request(&method, &version, &rest, body, &base, actor.as_deref());
-    maybe_truncate(&sim, r)
+    maybe_truncate(&sim, r, &paths)
 }
 
 async fn batch(
@@ -540,14 +842,26 @@ async fn batch(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
-    if let Some(r) = http_faults(&sim, true).await {
+    let parsed = serde_json::from_slice::<Value>(&body).ok();
+    let paths: Vec<String> = parsed
+        .as_ref()
+        .and_then(|v| v.get("requests"))
+        .and_then(Value::as_array)
+        .map(|rs| {
+            rs.iter()
+                .filter_map(|r| r.get("url").and_then(Value::as_str))
+                .map(|u| u.trim_start_matches('/').to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(r) = http_faults(&sim, true, &paths).await {
         return r;
     }
     if let Err(r) = sim.check_token(&headers) {
         return to_http(r);
     }
     sim.stats.batches.fetch_add(1, Ordering::Relaxed);
-    let Ok(v) = serde_json::from_slice::<Value>(&body) else {
+    let Some(v) = parsed else {
         return to_http(error(400, "BadRequest", "Invalid batch payload format."));
     };
     let Some(requests) = v.get("requests").and_then(Value::as_array) else {
@@ -620,9 +934,15 @@ async fn batch(
         }
         responses.push(entry);
     }
+    // Graph answers the requests of a batch in any order.
+    sim.rng
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .shuffle(&mut responses);
     maybe_truncate(
         &sim,
         SimResponse::json(200, json!({ "responses": responses })),
+        &paths,
     )
 }
 

@@ -231,6 +231,14 @@ pub const NESTED: &[(&str, &[&str])] = &[
     ),
 ];
 
+impl CollectionDef {
+    /// The largest `$top` this collection honours beyond the default page, if any: Entra's
+    /// `users` and `groups` page 100 by default and up to 999 with `$top`.
+    pub fn max_top(&self) -> Option<usize> {
+        matches!(self.path, "users" | "groups").then_some(999)
+    }
+}
+
 pub fn nested_of(nav: &str) -> &'static [&'static str] {
     NESTED
         .iter()

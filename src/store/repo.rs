@@ -123,6 +123,13 @@ impl Store {
         Ok(Store { repo })
     }
 
+    /// Another handle on the same repository (for another thread).
+    pub fn reopen(&self) -> Result<Store, StoreError> {
+        Ok(Store {
+            repo: self.repo.clone(),
+        })
+    }
+
     pub fn is_bare(&self) -> bool {
         self.repo.workdir().is_none()
     }

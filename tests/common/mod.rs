@@ -194,3 +194,5 @@ pub fn shallow_clone(from: &Path, to: &Path, depth: usize) {
         ],
     );
 }
+
+pub mod graph;

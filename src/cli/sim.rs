@@ -167,6 +167,7 @@ pub fn run(args: SimArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
             client_secret,
             certificate,
             token_lifetime: Duration::from_secs(a.token_lifetime.max(1)),
+            expires_in: None,
         },
         page_size: a.page_size.max(1),
         nav_page_size: a.nav_page_size.max(1),

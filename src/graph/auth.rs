@@ -166,6 +166,49 @@ struct Cached {
     refresh_at: Instant,
 }
 
+/// The shortest lifetime believed: a token said to live less (or `0`) is taken to live this
+/// long, and refreshed half-way.
+pub const MIN_TOKEN_LIFETIME: Duration = Duration::from_secs(1);
+/// The longest lifetime believed (Entra's longest-lived access tokens live about a day).
+pub const MAX_TOKEN_LIFETIME: Duration = Duration::from_secs(24 * 3600);
+/// The lifetime assumed when the token response has no `expires_in`, or one that is not a
+/// number of seconds (`"soon"`, `-5`, `NaN`, `true`): short, so that a token of unknown
+/// lifetime is replaced every few minutes rather than used until Graph refuses it.
+pub const DEFAULT_TOKEN_LIFETIME: Duration = Duration::from_secs(300);
+
+/// How long a token lives, from the token response's `expires_in`: a number of seconds, as a
+/// JSON number or a string (`3599`, `"3599"`, `3599.5`), clamped to [`MIN_TOKEN_LIFETIME`] …
+/// [`MAX_TOKEN_LIFETIME`] before it becomes a [`Duration`], so that `1e30` or
+/// `18446744073709551615` can never overflow the clock. `None` when there is no such number
+/// (missing, negative, not a number): the caller assumes [`DEFAULT_TOKEN_LIFETIME`].
+pub fn token_lifetime(expires_in: Option<&serde_json::Value>) -> Option<Duration> {
+    use serde_json::Value;
+    let secs: f64 = match expires_in? {
+        Value::Number(n) => match n.as_u64() {
+            Some(u) => u as f64,
+            None => n.as_f64()?,
+        },
+        Value::String(s) => {
+            let s = s.trim();
+            match s.parse::<u64>() {
+                Ok(u) => u as f64,
+                // All digits but too many for a u64: still "a very long time".
+                Err(_) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => f64::MAX,
+                Err(_) => s.parse::<f64>().ok()?,
+            }
+        }
+        _ => return None,
+    };
+    if secs.is_nan() || secs < 0.0 {
+        return None;
+    }
+    Some(if secs >= MAX_TOKEN_LIFETIME.as_secs_f64() {
+        MAX_TOKEN_LIFETIME
+    } else {
+        Duration::from_secs_f64(secs).max(MIN_TOKEN_LIFETIME)
+    })
+}
+
 /// Fetches tokens and keeps the current one.
 #[derive(Debug)]
 pub struct TokenSource {
@@ -284,12 +327,18 @@ impl TokenSource {
             if status.is_success() {
                 match serde_json::from_slice::<TokenResponse>(&body) {
                     Ok(t) => {
-                        let secs = t
-                            .expires_in
-                            .as_ref()
-                            .and_then(|v| v.as_u64().or_else(|| v.as_str()?.parse().ok()))
-                            .unwrap_or(3599);
-                        return Ok((Secret(t.access_token), Duration::from_secs(secs.max(1))));
+                        let lifetime = token_lifetime(t.expires_in.as_ref()).unwrap_or_else(|| {
+                            // The value is no secret (and the token is not logged with it).
+                            tracing::warn!(
+                                expires_in = %t.expires_in.as_ref().map_or("missing".into(), |v| {
+                                    v.to_string().chars().take(40).collect::<String>()
+                                }),
+                                "the token response gives no lifetime in seconds; assuming {} s",
+                                DEFAULT_TOKEN_LIFETIME.as_secs()
+                            );
+                            DEFAULT_TOKEN_LIFETIME
+                        });
+                        return Ok((Secret(t.access_token), lifetime));
                     }
                     Err(_) => {
                         last = "the token response was not complete JSON".into();
@@ -337,6 +386,99 @@ mod tests {
         assert_eq!(format!("{s:?}"), "Secret([redacted])");
         let c = Credential::Secret(s);
         assert!(!format!("{c:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn token_lifetimes_are_clamped_and_never_overflow() {
+        use serde_json::json;
+        let life = |v: serde_json::Value| token_lifetime(Some(&v));
+        assert_eq!(life(json!(3599)), Some(Duration::from_secs(3599)));
+        assert_eq!(life(json!("3599")), Some(Duration::from_secs(3599)));
+        assert_eq!(life(json!(" 120 ")), Some(Duration::from_secs(120)));
+        assert_eq!(life(json!(90.5)), Some(Duration::from_millis(90_500)));
+        // Huge: a day, whatever the spelling.
+        for huge in [
+            json!(u64::MAX),
+            json!(1e30),
+            json!(f64::MAX),
+            json!("18446744073709551615"),
+            json!("184467440737095516150000"),
+            json!("1e30"),
+            json!("inf"),
+            json!(86_401),
+        ] {
+            assert_eq!(life(huge.clone()), Some(MAX_TOKEN_LIFETIME), "{huge}");
+        }
+        // Tiny: a second.
+        assert_eq!(life(json!(0)), Some(MIN_TOKEN_LIFETIME));
+        assert_eq!(life(json!(0.001)), Some(MIN_TOKEN_LIFETIME));
+        // Nonsense: no lifetime (the caller assumes the short default).
+        for odd in [
+            json!(-1),
+            json!(-1e30),
+            json!("-5"),
+            json!("soon"),
+            json!("NaN"),
+            json!(""),
+            json!(null),
+            json!(true),
+            json!([3599]),
+            json!({"seconds": 3599}),
+        ] {
+            assert_eq!(life(odd.clone()), None, "{odd}");
+        }
+        assert_eq!(token_lifetime(None), None);
+    }
+
+    /// A token source signing in to a simulator whose token responses say `expires_in`.
+    async fn source_for(expires_in: serde_json::Value) -> (crate::sim::Running, TokenSource) {
+        let sim = crate::sim::spawn(crate::sim::Sim::new(
+            crate::sim::Tenant::empty(),
+            crate::sim::SimConfig {
+                auth: crate::sim::SimAuth {
+                    expires_in: Some(expires_in),
+                    ..crate::sim::SimConfig::default().auth
+                },
+                ..crate::sim::SimConfig::default()
+            },
+        ))
+        .unwrap();
+        let url = sim.url();
+        let http = super::super::GraphClient::http_client(Duration::from_secs(10)).unwrap();
+        let source = TokenSource::new(
+            AuthConfig {
+                token_url: format!("{url}/t/oauth2/v2.0/token"),
+                client_id: "c".into(),
+                scope: format!("{url}/.default"),
+                credential: Credential::Secret(Secret::new("s")),
+            },
+            http,
+        );
+        (sim, source)
+    }
+
+    #[tokio::test]
+    async fn a_huge_or_odd_expires_in_from_the_token_endpoint_never_panics() {
+        use serde_json::json;
+        for odd in [
+            json!(u64::MAX),
+            json!("18446744073709551615"),
+            json!(1e30),
+            json!("1e30"),
+            json!(-3599),
+            json!("an hour"),
+            json!(null),
+        ] {
+            let (sim, source) = source_for(odd.clone()).await;
+            let first = source
+                .token()
+                .await
+                .unwrap_or_else(|e| panic!("{odd}: {e}"));
+            // Cached: no second token request.
+            let again = source.token().await.unwrap();
+            assert_eq!(first, again, "{odd}");
+            assert_eq!(sim.sim.stats_json()["tokens"], 1, "{odd}");
+        }
     }
 
     #[test]

@@ -236,6 +236,10 @@ pub struct SimAuth {
     pub certificate: Option<Vec<u8>>,
     /// Lifetime of issued tokens.
     pub token_lifetime: Duration,
+    /// `expires_in` of the token response as sent, instead of `token_lifetime` in seconds
+    /// (tests of clients facing odd token endpoints: `1e30`, `"soon"`, `-1`); the tokens
+    /// still expire after `token_lifetime`.
+    pub expires_in: Option<Value>,
 }
 
 impl std::fmt::Debug for SimAuth {
@@ -254,6 +258,7 @@ impl std::fmt::Debug for SimAuth {
                     .map(|c| format!("{} bytes", c.len())),
             )
             .field("token_lifetime", &self.token_lifetime)
+            .field("expires_in", &self.expires_in)
             .finish()
     }
 }
@@ -1077,11 +1082,12 @@ async fn token(
         }
     }
     let lifetime = auth.token_lifetime.as_secs().max(1);
+    let expires_in = auth.expires_in.clone().unwrap_or(json!(lifetime));
     to_http(SimResponse::json(
         200,
         json!({
             "token_type": "Bearer",
-            "expires_in": lifetime,
+            "expires_in": expires_in,
             "ext_expires_in": lifetime,
             "access_token": sim.issue_token(),
         }),

@@ -214,6 +214,60 @@ fn throttling_at_ten_requests_per_second_gives_the_same_result() {
 }
 
 #[test]
+fn a_token_endpoint_that_fails_for_a_while_at_refresh_time_gives_the_same_result() {
+    // Tokens live 2 s and the export takes several seconds (10 requests/s), so the client
+    // refreshes on the way; the first refresh meets six failures in a row. The token in use
+    // runs out meanwhile, so requests wait for a new one.
+    let (_a, reference) = imported_reference("dev");
+    let s = start(
+        dev(),
+        SimConfig {
+            faults: Faults {
+                seed: 3,
+                requests_per_second: Some(10.0),
+                token_outage: Some(
+                    sim::TokenOutage::parse("1:drop,503,429,500,truncate,504").unwrap(),
+                ),
+                ..Faults::default()
+            },
+            auth: sim::SimAuth {
+                token_lifetime: Duration::from_secs(2),
+                ..Default::default()
+            },
+            ..SimConfig::default()
+        },
+    );
+    let (_b, repo) = new_repo();
+    configure(&repo, "dev", &s.url(), &secret_env());
+    let mut c = tg(&repo);
+    c.args(["export", "--env", "dev", "--format", "json"])
+        .env(SECRET_VAR, SECRET)
+        .env("TENANTGATE_GRAPH_BACKOFF_MS", "50")
+        .env("RUST_LOG", "tenantgate=debug");
+    let r = Run::from(c.output().expect("run tenantgate export"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_same_files(&reference, &repo, "tenants/dev");
+    assert_eq!(commit_count(&repo), 2, "one export commit after init");
+    // The whole outage was met, and tokens were had after it.
+    assert!(stat(&s, "token_requests") >= 8, "{}", s.sim.stats_json());
+    assert!(stat(&s, "tokens") >= 2, "{}", s.sim.stats_json());
+    // The token in use carried on while it was valid, then requests waited for a new one.
+    assert!(
+        r.stderr
+            .contains("could not refresh the token; using the current one while it is valid"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("no token for now; will retry"),
+        "{}",
+        r.stderr
+    );
+    assert!(!r.stderr.contains(SECRET), "the secret is in the log");
+    assert!(!r.stderr.contains("sim."), "a token is in the log");
+}
+
+#[test]
 fn truncated_bodies_give_the_same_result() {
     let (s, _) = survives(Faults {
         seed: 11,

@@ -181,8 +181,11 @@ enum Outcome {
         /// write again.
         unsent: bool,
     },
-    /// The token was refused.
-    Unauthorized(GraphError),
+    /// Graph refused the token (401): its message.
+    Unauthorized(String),
+    /// Not sent: no token for now (the sign-in endpoint fails for a passing reason). Send it
+    /// again later.
+    NoToken(String),
     Failed(GraphError),
 }
 
@@ -241,6 +244,18 @@ pub fn retry_after(value: Option<&str>, cap: Duration, now: SystemTime) -> Optio
     Some(at.duration_since(now).unwrap_or(Duration::ZERO).min(cap))
 }
 
+/// The end of a request that ran out of attempts without a token.
+fn no_token_left(
+    method: &impl std::fmt::Display,
+    url: &str,
+    attempts: u32,
+    why: &str,
+) -> GraphError {
+    GraphError::SignInUnavailable(format!(
+        "{method} {url}: gave up after {attempts} attempts without a token: {why}"
+    ))
+}
+
 /// Install the TLS crypto provider (ring) once per process.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -265,8 +280,9 @@ impl GraphClient {
             http,
             pacer: Pacer::new(opts.requests_per_second),
             slots: tokio::sync::Semaphore::new(opts.max_concurrency.clamp(1, 10_000)),
+            // Sign-in attempts after a passing failure are spaced like retries.
+            tokens: tokens.with_retry(opts.retry.clone()),
             opts,
-            tokens,
             stats: Stats::default(),
         }
     }
@@ -371,7 +387,7 @@ impl GraphClient {
             _ => {
                 let err = GraphError::from_body(method, url, status, body.ok().as_ref());
                 if status == 401 {
-                    Outcome::Unauthorized(err)
+                    Outcome::Unauthorized(err.to_string())
                 } else {
                     Outcome::Failed(err)
                 }
@@ -433,6 +449,17 @@ impl GraphClient {
         self.classify(method.as_str(), url, status, ra.as_deref(), parsed)
     }
 
+    /// The token for a request, or what the request gets without one: [`Outcome::NoToken`]
+    /// while the sign-in fails for a passing reason (send it again later), a failure when it
+    /// was refused.
+    async fn token(&self) -> Result<Secret, Outcome> {
+        match self.tokens.token().await {
+            Ok(t) => Ok(t),
+            Err(GraphError::SignInUnavailable(why)) => Err(Outcome::NoToken(why)),
+            Err(e) => Err(Outcome::Failed(e)),
+        }
+    }
+
     /// One request, retried until it succeeds, fails for good or runs out of attempts. A
     /// request that is not [`Idempotency::Idempotent`] is sent again only where Graph cannot
     /// have acted on it (429, 401, no connection); after any other transient failure it fails
@@ -455,13 +482,17 @@ impl GraphClient {
             self.pacer.acquire(1).await;
             let outcome = {
                 let _slot = self.slots.acquire().await.expect("never closed");
-                let token = self.tokens.token().await?;
-                self.stats.graph_requests.fetch_add(1, Ordering::Relaxed);
-                let o = self.send(method.clone(), &url, &token, body).await;
-                if let Outcome::Unauthorized(_) = &o {
-                    self.tokens.invalidate(&token).await;
+                match self.token().await {
+                    Ok(token) => {
+                        self.stats.graph_requests.fetch_add(1, Ordering::Relaxed);
+                        let o = self.send(method.clone(), &url, &token, body).await;
+                        if let Outcome::Unauthorized(_) = &o {
+                            self.tokens.invalidate(&token).await;
+                        }
+                        o
+                    }
+                    Err(o) => o,
                 }
-                o
             };
             match outcome {
                 Outcome::Done(v) => {
@@ -492,11 +523,19 @@ impl GraphClient {
                 }
                 Outcome::Unauthorized(e) if !refreshed => {
                     refreshed = true;
-                    last = e.to_string();
+                    last = e;
                 }
                 // A second 401, with a new token: Graph refuses the token itself (as in a
                 // `$batch`), which no other request will get past either.
-                Outcome::Unauthorized(e) => return Err(GraphError::Unauthorized(e.to_string())),
+                Outcome::Unauthorized(e) => return Err(GraphError::Unauthorized(e)),
+                // Never sent, so safe to send again whatever the method.
+                Outcome::NoToken(why) => {
+                    tracing::debug!(%url, attempt, reason = %why, "no token for now; will retry");
+                    if attempt + 1 >= policy.max_attempts {
+                        return Err(no_token_left(&method, &url, attempt + 1, &why));
+                    }
+                    tokio::time::sleep(backoff(attempt, policy)).await;
+                }
                 Outcome::Failed(e) => return Err(e),
             }
         }
@@ -554,7 +593,22 @@ impl GraphClient {
                         Outcome::Failed(e) => results[i] = Some(Err(e)),
                         Outcome::Unauthorized(e) => {
                             unauthorized.push(i);
-                            next.push((i, attempts, e.to_string()));
+                            next.push((i, attempts, e));
+                        }
+                        // Not sent: no token for now.
+                        Outcome::NoToken(why) => {
+                            let attempts = attempts + 1;
+                            if attempts >= policy.max_attempts {
+                                results[i] = Some(Err(no_token_left(
+                                    &"GET",
+                                    &self.url(&reqs[i]),
+                                    attempts,
+                                    &why,
+                                )));
+                            } else {
+                                min_attempt = min_attempt.min(attempts);
+                                next.push((i, attempts, why));
+                            }
                         }
                         Outcome::Retry {
                             reason,
@@ -645,13 +699,22 @@ impl GraphClient {
         let outcome = {
             let places = u32::try_from(items.len()).unwrap_or(u32::MAX);
             let _slots = self.slots.acquire_many(places).await.expect("never closed");
-            let token = match self.tokens.token().await {
+            let token = match self.token().await {
                 Ok(t) => t,
-                Err(e) => {
-                    let msg = e.to_string();
+                Err(Outcome::NoToken(why)) => {
                     return items
                         .iter()
-                        .map(|_| Outcome::Failed(GraphError::Unauthorized(msg.clone())))
+                        .map(|_| Outcome::NoToken(why.clone()))
+                        .collect();
+                }
+                Err(o) => {
+                    let msg = match o {
+                        Outcome::Failed(e) => e.to_string(),
+                        _ => "no token".into(),
+                    };
+                    return items
+                        .iter()
+                        .map(|_| Outcome::Failed(GraphError::SignInFailed(msg.clone())))
                         .collect();
                 }
             };
@@ -684,11 +747,16 @@ impl GraphClient {
                     })
                     .collect();
             }
-            Outcome::Unauthorized(e) => {
-                let msg = e.to_string();
+            Outcome::Unauthorized(msg) => {
                 return items
                     .iter()
-                    .map(|_| Outcome::Unauthorized(GraphError::Unauthorized(msg.clone())))
+                    .map(|_| Outcome::Unauthorized(msg.clone()))
+                    .collect();
+            }
+            Outcome::NoToken(why) => {
+                return items
+                    .iter()
+                    .map(|_| Outcome::NoToken(why.clone()))
                     .collect();
             }
             Outcome::Failed(e) => {
@@ -777,9 +845,9 @@ impl GraphClient {
         let url = self.url(req);
         self.pacer.acquire(1).await;
         let _slot = self.slots.acquire().await.expect("never closed");
-        let token = match self.tokens.token().await {
+        let token = match self.token().await {
             Ok(t) => t,
-            Err(e) => return Outcome::Failed(e),
+            Err(o) => return o,
         };
         self.stats.graph_requests.fetch_add(1, Ordering::Relaxed);
         let o = self.send(reqwest::Method::GET, &url, &token, None).await;

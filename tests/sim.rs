@@ -1016,3 +1016,66 @@ async fn the_token_endpoint_can_fail_for_a_while_like_entra() {
         assert!(TokenOutage::parse(bad).is_err(), "{bad}");
     }
 }
+
+#[tokio::test]
+async fn a_token_can_expire_while_graph_works_through_a_batch() {
+    use tenantgate::sim::{Fault, FaultRule};
+    let rule = FaultRule::parse("expire:deviceManagement/deviceManagementScripts:item").unwrap();
+    assert_eq!(rule.fault, Fault::Expire);
+    let sim = sim_with(SimConfig {
+        faults: Faults {
+            rules: vec![rule],
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    });
+    let t = token(&sim).await;
+    let scripts = call(
+        &sim,
+        "GET",
+        "/beta/deviceManagement/deviceManagementScripts",
+        Some(&t),
+        None,
+    )
+    .await;
+    let ids: Vec<String> = scripts.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.len() >= 2);
+    let batch = |ids: &[String]| {
+        let mut reqs = vec![json!({"id": "1", "method": "GET", "url": "/groups?$top=1"})];
+        for (i, id) in ids.iter().enumerate() {
+            reqs.push(json!({"id": (i + 2).to_string(), "method": "GET",
+                "url": format!("/deviceManagement/deviceManagementScripts/{id}")}));
+        }
+        json!({ "requests": reqs })
+    };
+    // The $batch is taken; the groups before the first script read are answered, the token
+    // expires at the script and every request from there on is refused.
+    let r = call(&sim, "POST", "/beta/$batch", Some(&t), Some(batch(&ids))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for resp in r.body["responses"].as_array().unwrap() {
+        let status = resp["status"].as_u64().unwrap();
+        if resp["id"] == "1" {
+            assert_eq!(status, 200, "{resp}");
+        } else {
+            assert_eq!(status, 401, "{resp}");
+            assert_eq!(resp["body"]["error"]["code"], "InvalidAuthenticationToken");
+        }
+    }
+    // The token stays expired, on its own and for a $batch.
+    let r = call(&sim, "GET", "/v1.0/groups", Some(&t), None).await;
+    assert_graph_error(&r, 401, "InvalidAuthenticationToken");
+    let r = call(&sim, "POST", "/beta/$batch", Some(&t), Some(batch(&ids))).await;
+    assert_graph_error(&r, 401, "InvalidAuthenticationToken");
+    // A new token goes everywhere: the rule hit once.
+    let t2 = token(&sim).await;
+    let r = call(&sim, "POST", "/beta/$batch", Some(&t2), Some(batch(&ids))).await;
+    for resp in r.body["responses"].as_array().unwrap() {
+        assert_eq!(resp["status"], 200, "{resp}");
+    }
+    assert_eq!(sim.stats_json()["faults"], 1);
+}

@@ -65,8 +65,10 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub forbid: Vec<String>,
     /// A fault on chosen requests: FAULT:COLLECTION[:TARGET[:PROBABILITY]], FAULT an HTTP
-    /// status, drop or truncate, TARGET all, list, item, object or a navigation property
-    /// (e.g. 403:deviceManagement/configurationPolicies:settings); repeatable.
+    /// status, drop, truncate or expire (the first request hit finds its token expired, and
+    /// so does every later one with that token), TARGET all, list, item, object or a
+    /// navigation property (e.g. 403:deviceManagement/configurationPolicies:settings);
+    /// repeatable.
     #[arg(long, value_name = "RULE")]
     pub fault: Vec<String>,
     /// The token endpoint fails for a while: AFTER:FAULT[,FAULT…] answers the first AFTER

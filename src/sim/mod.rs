@@ -126,6 +126,12 @@ pub enum Fault {
     Drop,
     /// A 200 whose body stops half-way (a whole `$batch` holding the request).
     Truncate,
+    /// The token the request carries expires now: this request and every later one with
+    /// that token are answered 401 `InvalidAuthenticationToken`, inside a `$batch` as well
+    /// (each request of a `$batch` is checked again, as the workloads behind Graph check the
+    /// token they are handed). Only the first request the rule hits, by the dice: a client
+    /// that fetches a new token can go on.
+    Expire,
 }
 
 /// A fault on chosen requests: `fault` for requests to `collection` that `target` picks
@@ -167,12 +173,13 @@ impl FaultRule {
         let fault = match fault {
             "drop" => Fault::Drop,
             "truncate" => Fault::Truncate,
+            "expire" => Fault::Expire,
             n => Fault::Status(
                 n.parse()
                     .ok()
                     .filter(|s| (400..=599).contains(s))
                     .ok_or_else(|| {
-                        format!("{text:?}: {n:?} is not drop, truncate or a status 400-599")
+                        format!("{text:?}: {n:?} is not drop, truncate, expire or a status 400-599")
                     })?,
             ),
         };
@@ -375,6 +382,8 @@ pub struct Sim {
     tokens: Mutex<HashMap<String, Instant>>,
     /// Ids of `faults.vanish` already listed once.
     vanished: Mutex<std::collections::HashSet<String>>,
+    /// Indexes of the `expire` rules that have hit (each hits once).
+    spent: Mutex<std::collections::HashSet<usize>>,
     pub stats: SimStats,
 }
 
@@ -473,6 +482,7 @@ impl Sim {
             tenant: RwLock::new(tenant),
             tokens: Mutex::new(HashMap::new()),
             vanished: Mutex::new(std::collections::HashSet::new()),
+            spent: Mutex::new(std::collections::HashSet::new()),
             stats: SimStats::default(),
         }
     }
@@ -592,11 +602,7 @@ impl Sim {
     }
 
     fn check_token(&self, headers: &HeaderMap) -> Result<(), SimResponse> {
-        let Some(value) = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        else {
+        let Some(value) = bearer(headers) else {
             return Err(error(
                 401,
                 "InvalidAuthenticationToken",
@@ -620,6 +626,44 @@ impl Sim {
                 "InvalidAuthenticationToken",
                 "IDX14100: JWT is not well formed.",
             )),
+        }
+    }
+
+    /// Let an `expire` rule that hits a request to `path_and_query` (below the version) expire
+    /// the token it carries.
+    fn expire_token(&self, headers: &HeaderMap, path_and_query: &str) {
+        let rules = &self.config.faults.rules;
+        if !rules.iter().any(|r| r.fault == Fault::Expire) {
+            return;
+        }
+        let Some(token) = bearer(headers) else {
+            return;
+        };
+        let Some(p) = place(path_and_query) else {
+            return;
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.fault != Fault::Expire
+                || !rule.hits(&p)
+                || self
+                    .spent
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(&i)
+                || !self.chance(rule.probability)
+            {
+                continue;
+            }
+            self.spent
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(i);
+            let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(exp) = tokens.get_mut(token) {
+                *exp = Instant::now();
+                self.stats.faults.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("fault: a token expires");
+            }
         }
     }
 
@@ -713,6 +757,14 @@ impl Sim {
         }
         graph::serve(self, method, version, path, query, body, base, actor)
     }
+}
+
+/// The bearer token of a request.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
 }
 
 /// The router of a simulator.
@@ -865,6 +917,7 @@ async fn graph_http(
     if let Some(r) = http_faults(&sim, false, &paths).await {
         return r;
     }
+    sim.expire_token(&headers, &rest);
     if let Err(r) = sim.check_token(&headers) {
         return to_http(r);
     }
@@ -960,14 +1013,22 @@ async fn batch(
                     )
                 } else {
                     let u = u.trim_start_matches('/');
-                    sim.graph_request(
-                        &m,
-                        &version,
-                        u,
-                        r.get("body").cloned(),
-                        &base,
-                        actor.as_deref(),
-                    )
+                    // The workload behind Graph checks the token it is handed again.
+                    sim.expire_token(&headers, u);
+                    match sim.check_token(&headers) {
+                        Ok(()) => sim.graph_request(
+                            &m,
+                            &version,
+                            u,
+                            r.get("body").cloned(),
+                            &base,
+                            actor.as_deref(),
+                        ),
+                        Err(refused) => {
+                            sim.stats.graph_requests.fetch_add(1, Ordering::Relaxed);
+                            refused
+                        }
+                    }
                 }
             }
             _ => error(
@@ -1040,9 +1101,14 @@ fn token_fault(sim: &Sim, n: u64) -> Option<Response> {
     let outage = sim.config.faults.token_outage.as_ref()?;
     let i = usize::try_from(n.checked_sub(outage.after)?).ok()?;
     let fault = *outage.faults.get(i)?;
+    if fault == Fault::Expire {
+        // Means nothing to the token endpoint: answered as usual.
+        return None;
+    }
     sim.stats.faults.fetch_add(1, Ordering::Relaxed);
     tracing::debug!(?fault, "fault: the token endpoint fails");
     Some(match fault {
+        Fault::Expire => return None,
         Fault::Drop => dropped(),
         Fault::Truncate => Response::builder()
             .status(200)

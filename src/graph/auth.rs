@@ -187,6 +187,12 @@ impl Cached {
 /// had, each call tries once and the calls are spaced by the retry policy's backoff.
 pub const FIRST_SIGN_IN_ATTEMPTS: u32 = 4;
 
+/// The longest wait between sign-in attempts after passing failures. A request that has no
+/// token waits its own backoff (up to 32 s) for its 10 attempts; sign-in attempts spaced
+/// farther apart than this could let it run out of attempts although the outage had ended.
+/// One token request every few seconds is nothing to Entra.
+pub const SIGN_IN_BACKOFF_MAX: Duration = Duration::from_secs(5);
+
 /// What the token source knows.
 #[derive(Debug, Default)]
 struct State {
@@ -291,11 +297,16 @@ impl TokenSource {
             retry: super::client::RetryPolicy::default(),
             http,
         }
+        .with_retry(super::client::RetryPolicy::default())
     }
 
-    /// Space sign-in attempts after a passing failure with `retry`'s backoff.
+    /// Space sign-in attempts after a passing failure with `retry`'s backoff, never more
+    /// than [`SIGN_IN_BACKOFF_MAX`] apart.
     pub fn with_retry(mut self, retry: super::client::RetryPolicy) -> TokenSource {
-        self.retry = retry;
+        self.retry = super::client::RetryPolicy {
+            backoff_max: retry.backoff_max.min(SIGN_IN_BACKOFF_MAX),
+            ..retry
+        };
         self
     }
 
@@ -749,6 +760,28 @@ mod tests {
             let again = source.token().await.unwrap();
             assert_eq!(first, again, "{odd}");
             assert_eq!(sim.sim.stats_json()["tokens"], 1, "{odd}");
+        }
+    }
+
+    #[test]
+    fn sign_in_attempts_are_never_spaced_more_than_five_seconds() {
+        let http = reqwest::Client::new();
+        let config = || AuthConfig {
+            token_url: "http://127.0.0.1:9/t/oauth2/v2.0/token".into(),
+            client_id: "c".into(),
+            scope: "x/.default".into(),
+            credential: Credential::Secret(Secret::new("s")),
+        };
+        let policy = crate::graph::client::RetryPolicy::default();
+        assert!(policy.backoff_max > SIGN_IN_BACKOFF_MAX);
+        for source in [
+            TokenSource::new(config(), http.clone()),
+            TokenSource::new(config(), http.clone()).with_retry(policy),
+        ] {
+            for failures in 0..40 {
+                let wait = crate::graph::limit::backoff(failures, &source.retry);
+                assert!(wait <= SIGN_IN_BACKOFF_MAX, "{wait:?} after {failures}");
+            }
         }
     }
 

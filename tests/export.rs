@@ -214,6 +214,125 @@ fn throttling_at_ten_requests_per_second_gives_the_same_result() {
 }
 
 #[test]
+fn a_token_endpoint_that_fails_for_a_while_at_refresh_time_gives_the_same_result() {
+    // Tokens live 2 s and the export takes several seconds (10 requests/s), so the client
+    // refreshes on the way; the first refresh meets six failures in a row. The token in use
+    // runs out meanwhile, so requests wait for a new one.
+    let (_a, reference) = imported_reference("dev");
+    let s = start(
+        dev(),
+        SimConfig {
+            faults: Faults {
+                seed: 3,
+                requests_per_second: Some(10.0),
+                token_outage: Some(
+                    sim::TokenOutage::parse("1:drop,503,429,500,truncate,504").unwrap(),
+                ),
+                ..Faults::default()
+            },
+            auth: sim::SimAuth {
+                token_lifetime: Duration::from_secs(2),
+                ..Default::default()
+            },
+            ..SimConfig::default()
+        },
+    );
+    let (_b, repo) = new_repo();
+    configure(&repo, "dev", &s.url(), &secret_env());
+    let mut c = tg(&repo);
+    c.args(["export", "--env", "dev", "--format", "json"])
+        .env(SECRET_VAR, SECRET)
+        .env("TENANTGATE_GRAPH_BACKOFF_MS", "50")
+        .env("RUST_LOG", "trace");
+    let r = Run::from(c.output().expect("run tenantgate export"));
+    assert_eq!(r.code, 0, "{r:?}");
+    assert_same_files(&reference, &repo, "tenants/dev");
+    assert_eq!(commit_count(&repo), 2, "one export commit after init");
+    // The whole outage was met, and tokens were had after it.
+    assert!(stat(&s, "token_requests") >= 8, "{}", s.sim.stats_json());
+    assert!(stat(&s, "tokens") >= 2, "{}", s.sim.stats_json());
+    // The token in use carried on while it was valid, then requests waited for a new one.
+    assert!(
+        r.stderr
+            .contains("could not refresh the token; using the current one while it is valid"),
+        "{}",
+        r.stderr
+    );
+    assert!(
+        r.stderr.contains("no token for now; will retry"),
+        "{}",
+        r.stderr
+    );
+    // Nothing of the failed and retried sign-ins leaks into the log at trace.
+    for (name, log) in [("log", &r.stderr), ("report", &r.stdout)] {
+        assert!(!log.contains(SECRET), "the secret is in the {name}");
+        assert!(
+            !log.contains("Bearer "),
+            "an authorization header is in the {name}"
+        );
+        assert!(
+            !log.contains("access_token"),
+            "a token response is in the {name}"
+        );
+        assert!(!log.contains("sim."), "a token is in the {name}");
+    }
+}
+
+/// A rule that lets the first `/settings` read of the settings catalog find its token
+/// expired: Graph has taken the `$batch` that holds it, and answers 401 to it and to the rest
+/// of that `$batch`.
+fn settings_token_expires() -> Faults {
+    use tenantgate::sim::{Fault, FaultRule, Target};
+    Faults {
+        rules: vec![FaultRule::new(
+            "deviceManagement/configurationPolicies",
+            Target::Nav("settings".into()),
+            Fault::Expire,
+        )],
+        ..Faults::default()
+    }
+}
+
+#[test]
+fn a_token_that_expires_while_graph_works_through_a_batch_gives_the_same_result() {
+    let (s, _) = survives(settings_token_expires());
+    assert_eq!(stat(&s, "faults"), 1, "the token never expired");
+    assert!(stat(&s, "tokens") >= 2, "no new token");
+}
+
+#[test]
+fn requests_refused_inside_a_batch_go_again_with_a_new_token() {
+    // Only the settings catalog: after its list, the only requests are the $batches of
+    // /settings reads, so nothing but their own 401s can make the client drop the token.
+    let (_a, reference) = imported_reference("dev");
+    let s = start(
+        dev(),
+        SimConfig {
+            faults: settings_token_expires(),
+            ..SimConfig::default()
+        },
+    );
+    let (_b, repo) = new_repo();
+    configure(
+        &repo,
+        "dev",
+        &s.url(),
+        &format!("{}kinds = [\"settings-catalog\"]\n", secret_env()),
+    );
+    let r = export(&repo, &["--env", "dev"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let prefix = "tenants/dev/settings-catalog";
+    let (want, got) = (
+        committed_files(&reference, prefix),
+        committed_files(&repo, prefix),
+    );
+    assert!(want.len() > 10, "{}", want.len());
+    assert!(want == got, "the settings catalog differs from the import");
+    assert_eq!(stat(&s, "faults"), 1, "the token never expired");
+    assert_eq!(stat(&s, "tokens"), 2, "one new token, once");
+}
+
+#[test]
 fn truncated_bodies_give_the_same_result() {
     let (s, _) = survives(Faults {
         seed: 11,

@@ -365,3 +365,36 @@ fn a_token_refused_twice_stops_every_reader_and_commits_nothing() {
         started.elapsed()
     );
 }
+
+#[test]
+fn a_secret_that_expires_during_the_export_stops_it_at_once_and_commits_nothing() {
+    // Tokens live 2 s and reading this tenant takes longer, so the client refreshes on the
+    // way; the first refresh is refused for good (invalid_client: the secret expired). That
+    // is not waited out like a passing failure: the export stops and nothing is written.
+    let (_tmp, repo, clean_url) = exported_repo();
+    let big = dev().synthetic(3000);
+    let mut config = faults(Vec::new());
+    config.faults.latency = std::time::Duration::from_millis(20);
+    config.faults.token_outage = Some(tenantgate::sim::TokenOutage::parse("1:401").unwrap());
+    config.auth.token_lifetime = std::time::Duration::from_secs(2);
+    let s = start(big, config);
+    point_at(&repo, &clean_url, &s.url());
+    let head_before = head(&repo);
+    let r = export(&repo, &["--env", "dev"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("sign-in refused (401 invalid_client): AADSTS7000222"),
+        "{r:?}"
+    );
+    assert!(!r.stderr.contains(SECRET), "{r:?}");
+    assert_eq!(head(&repo), head_before);
+    assert!(git(&repo, &["status", "--porcelain", "tenants"]).is_empty());
+    assert_eq!(stat(&s, "token_requests"), 2, "asked again after a refusal");
+    let bound = s.sim.bound()["requests"].as_u64().unwrap();
+    let made = stat(&s, "graph_requests");
+    assert!(
+        made < bound,
+        "{made} Graph requests of {bound}: the export did not stop"
+    );
+}

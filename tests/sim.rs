@@ -936,3 +936,146 @@ fn the_simulator_never_prints_its_client_secret() {
     assert!(!text.contains("hunter2"), "{text}");
     assert!(text.contains("[redacted]"));
 }
+
+/// A token request: the status and the body, or why there was none.
+async fn token_attempt(sim: &Arc<Sim>) -> (StatusCode, Result<Value, String>) {
+    let req = Request::builder()
+        .method("POST")
+        .uri("/contoso.onmicrosoft.com/oauth2/v2.0/token")
+        .header("host", "graph.test")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(
+            "grant_type=client_credentials&client_id=abc&client_secret=s&scope=https%3A%2F%2Fgraph.test%2F.default",
+        ))
+        .unwrap();
+    let resp = app(sim.clone()).oneshot(req).await.unwrap();
+    let status = resp.status();
+    let body = match axum::body::to_bytes(resp.into_body(), usize::MAX).await {
+        Ok(b) => serde_json::from_slice(&b).map_err(|e| format!("not JSON: {e}")),
+        Err(e) => Err(format!("no body: {e}")),
+    };
+    (status, body)
+}
+
+#[tokio::test]
+async fn the_token_endpoint_can_fail_for_a_while_like_entra() {
+    use tenantgate::sim::{Fault, TokenOutage};
+    let outage = TokenOutage::parse("2:drop,503,429,500,truncate,401,400").unwrap();
+    assert_eq!(outage.after, 2);
+    assert_eq!(outage.faults[0], Fault::Drop);
+    assert_eq!(outage.faults[4], Fault::Truncate);
+    let sim = sim_with(SimConfig {
+        faults: Faults {
+            token_outage: Some(outage),
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    });
+    // The first two are answered.
+    for _ in 0..2 {
+        let (status, body) = token_attempt(&sim).await;
+        assert_eq!(status, StatusCode::OK);
+        assert!(body.unwrap()["access_token"].is_string());
+    }
+    // Then the faults, one each, in Entra's shape.
+    let (_, body) = token_attempt(&sim).await;
+    assert!(body.unwrap_err().starts_with("no body"), "not dropped");
+    for (status, error, code) in [
+        (503, "temporarily_unavailable", 90033),
+        (429, "temporarily_unavailable", 90024),
+        (500, "server_error", 50000),
+    ] {
+        let (s, body) = token_attempt(&sim).await;
+        assert_eq!(s.as_u16(), status);
+        let v = body.unwrap();
+        assert_eq!(v["error"], error, "{v}");
+        assert_eq!(v["error_codes"][0], code, "{v}");
+        let description = v["error_description"].as_str().unwrap();
+        assert!(description.starts_with(&format!("AADSTS{code}: ")), "{v}");
+        assert!(v["correlation_id"].is_string() && v["timestamp"].is_string());
+    }
+    let (s, body) = token_attempt(&sim).await;
+    assert_eq!(s, StatusCode::OK);
+    let cut = body.unwrap_err();
+    assert!(cut.starts_with("not JSON"), "{cut}");
+    let (s, body) = token_attempt(&sim).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+    assert_eq!(body.unwrap()["error"], "invalid_client");
+    let (s, body) = token_attempt(&sim).await;
+    assert_eq!(s, StatusCode::BAD_REQUEST);
+    assert_eq!(body.unwrap()["error_codes"][0], 90002);
+    // Over: tokens again.
+    let (status, body) = token_attempt(&sim).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.unwrap()["access_token"].is_string());
+    let stats = sim.stats_json();
+    assert_eq!(stats["token_requests"], 10);
+    assert_eq!(stats["tokens"], 3);
+    assert_eq!(stats["faults"], 7);
+    for bad in ["x:503", "1", "1:418", "1:503,nope", "1:"] {
+        assert!(TokenOutage::parse(bad).is_err(), "{bad}");
+    }
+}
+
+#[tokio::test]
+async fn a_token_can_expire_while_graph_works_through_a_batch() {
+    use tenantgate::sim::{Fault, FaultRule};
+    let rule = FaultRule::parse("expire:deviceManagement/deviceManagementScripts:item").unwrap();
+    assert_eq!(rule.fault, Fault::Expire);
+    let sim = sim_with(SimConfig {
+        faults: Faults {
+            rules: vec![rule],
+            ..Faults::default()
+        },
+        ..SimConfig::default()
+    });
+    let t = token(&sim).await;
+    let scripts = call(
+        &sim,
+        "GET",
+        "/beta/deviceManagement/deviceManagementScripts",
+        Some(&t),
+        None,
+    )
+    .await;
+    let ids: Vec<String> = scripts.body["value"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["id"].as_str().unwrap().to_string())
+        .collect();
+    assert!(ids.len() >= 2);
+    let batch = |ids: &[String]| {
+        let mut reqs = vec![json!({"id": "1", "method": "GET", "url": "/groups?$top=1"})];
+        for (i, id) in ids.iter().enumerate() {
+            reqs.push(json!({"id": (i + 2).to_string(), "method": "GET",
+                "url": format!("/deviceManagement/deviceManagementScripts/{id}")}));
+        }
+        json!({ "requests": reqs })
+    };
+    // The $batch is taken; the groups before the first script read are answered, the token
+    // expires at the script and every request from there on is refused.
+    let r = call(&sim, "POST", "/beta/$batch", Some(&t), Some(batch(&ids))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    for resp in r.body["responses"].as_array().unwrap() {
+        let status = resp["status"].as_u64().unwrap();
+        if resp["id"] == "1" {
+            assert_eq!(status, 200, "{resp}");
+        } else {
+            assert_eq!(status, 401, "{resp}");
+            assert_eq!(resp["body"]["error"]["code"], "InvalidAuthenticationToken");
+        }
+    }
+    // The token stays expired, on its own and for a $batch.
+    let r = call(&sim, "GET", "/v1.0/groups", Some(&t), None).await;
+    assert_graph_error(&r, 401, "InvalidAuthenticationToken");
+    let r = call(&sim, "POST", "/beta/$batch", Some(&t), Some(batch(&ids))).await;
+    assert_graph_error(&r, 401, "InvalidAuthenticationToken");
+    // A new token goes everywhere: the rule hit once.
+    let t2 = token(&sim).await;
+    let r = call(&sim, "POST", "/beta/$batch", Some(&t2), Some(batch(&ids))).await;
+    for resp in r.body["responses"].as_array().unwrap() {
+        assert_eq!(resp["status"], 200, "{resp}");
+    }
+    assert_eq!(sim.stats_json()["faults"], 1);
+}

@@ -1,7 +1,7 @@
 //! `tenantgate sim serve`: a simulated tenant on a local port, for trying TenantGate without a
 //! tenant, for tests and for benchmarks.
 
-use crate::sim::{FaultRule, Faults, ItemExpansion, Sim, SimAuth, SimConfig, Tenant};
+use crate::sim::{FaultRule, Faults, ItemExpansion, Sim, SimAuth, SimConfig, Tenant, TokenOutage};
 use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::PathBuf;
@@ -65,10 +65,17 @@ pub struct ServeArgs {
     #[arg(long, value_name = "PATH")]
     pub forbid: Vec<String>,
     /// A fault on chosen requests: FAULT:COLLECTION[:TARGET[:PROBABILITY]], FAULT an HTTP
-    /// status, drop or truncate, TARGET all, list, item, object or a navigation property
-    /// (e.g. 403:deviceManagement/configurationPolicies:settings); repeatable.
+    /// status, drop, truncate or expire (the first request hit finds its token expired, and
+    /// so does every later one with that token), TARGET all, list, item, object or a
+    /// navigation property (e.g. 403:deviceManagement/configurationPolicies:settings);
+    /// repeatable.
     #[arg(long, value_name = "RULE")]
     pub fault: Vec<String>,
+    /// The token endpoint fails for a while: AFTER:FAULT[,FAULT…] answers the first AFTER
+    /// token requests, then fails the next ones with the FAULTs in turn (400, 401, 429, 500,
+    /// 502, 503, 504, drop or truncate), then answers again (e.g. 1:drop,503,429,500).
+    #[arg(long, value_name = "AFTER:FAULTS")]
+    pub token_outage: Option<String>,
     /// Make this collection's paging loop (the last page links to the first); repeatable.
     #[arg(long, value_name = "PATH")]
     pub cycle: Vec<String>,
@@ -161,12 +168,19 @@ pub fn run(args: SimArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
                 .collect::<anyhow::Result<_>>()?,
             cycle: a.cycle.clone(),
             vanish: Vec::new(),
+            token_outage: a
+                .token_outage
+                .as_deref()
+                .map(TokenOutage::parse)
+                .transpose()
+                .map_err(anyhow::Error::msg)?,
         },
         auth: SimAuth {
             client_id: a.client_id.clone(),
             client_secret,
             certificate,
             token_lifetime: Duration::from_secs(a.token_lifetime.max(1)),
+            expires_in: None,
         },
         page_size: a.page_size.max(1),
         nav_page_size: a.nav_page_size.max(1),

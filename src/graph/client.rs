@@ -181,8 +181,11 @@ enum Outcome {
         /// write again.
         unsent: bool,
     },
-    /// The token was refused.
-    Unauthorized(GraphError),
+    /// Graph refused the token (401): its message.
+    Unauthorized(String),
+    /// Not sent: no token for now (the sign-in endpoint fails for a passing reason). Send it
+    /// again later.
+    NoToken(String),
     Failed(GraphError),
 }
 
@@ -241,6 +244,18 @@ pub fn retry_after(value: Option<&str>, cap: Duration, now: SystemTime) -> Optio
     Some(at.duration_since(now).unwrap_or(Duration::ZERO).min(cap))
 }
 
+/// The end of a request that ran out of attempts without a token.
+fn no_token_left(
+    method: &impl std::fmt::Display,
+    url: &str,
+    attempts: u32,
+    why: &str,
+) -> GraphError {
+    GraphError::SignInUnavailable(format!(
+        "{method} {url}: gave up after {attempts} attempts without a token: {why}"
+    ))
+}
+
 /// Install the TLS crypto provider (ring) once per process.
 pub fn install_crypto_provider() {
     let _ = rustls::crypto::ring::default_provider().install_default();
@@ -265,8 +280,9 @@ impl GraphClient {
             http,
             pacer: Pacer::new(opts.requests_per_second),
             slots: tokio::sync::Semaphore::new(opts.max_concurrency.clamp(1, 10_000)),
+            // Sign-in attempts after a passing failure are spaced like retries.
+            tokens: tokens.with_retry(opts.retry.clone()),
             opts,
-            tokens,
             stats: Stats::default(),
         }
     }
@@ -371,7 +387,7 @@ impl GraphClient {
             _ => {
                 let err = GraphError::from_body(method, url, status, body.ok().as_ref());
                 if status == 401 {
-                    Outcome::Unauthorized(err)
+                    Outcome::Unauthorized(err.to_string())
                 } else {
                     Outcome::Failed(err)
                 }
@@ -433,6 +449,17 @@ impl GraphClient {
         self.classify(method.as_str(), url, status, ra.as_deref(), parsed)
     }
 
+    /// The token for a request, or what the request gets without one: [`Outcome::NoToken`]
+    /// while the sign-in fails for a passing reason (send it again later), a failure when it
+    /// was refused.
+    async fn token(&self) -> Result<Secret, Outcome> {
+        match self.tokens.token().await {
+            Ok(t) => Ok(t),
+            Err(GraphError::SignInUnavailable(why)) => Err(Outcome::NoToken(why)),
+            Err(e) => Err(Outcome::Failed(e)),
+        }
+    }
+
     /// One request, retried until it succeeds, fails for good or runs out of attempts. A
     /// request that is not [`Idempotency::Idempotent`] is sent again only where Graph cannot
     /// have acted on it (429, 401, no connection); after any other transient failure it fails
@@ -455,13 +482,17 @@ impl GraphClient {
             self.pacer.acquire(1).await;
             let outcome = {
                 let _slot = self.slots.acquire().await.expect("never closed");
-                let token = self.tokens.token().await?;
-                self.stats.graph_requests.fetch_add(1, Ordering::Relaxed);
-                let o = self.send(method.clone(), &url, &token, body).await;
-                if let Outcome::Unauthorized(_) = &o {
-                    self.tokens.invalidate(&token).await;
+                match self.token().await {
+                    Ok(token) => {
+                        self.stats.graph_requests.fetch_add(1, Ordering::Relaxed);
+                        let o = self.send(method.clone(), &url, &token, body).await;
+                        if let Outcome::Unauthorized(_) = &o {
+                            self.tokens.invalidate(&token).await;
+                        }
+                        o
+                    }
+                    Err(o) => o,
                 }
-                o
             };
             match outcome {
                 Outcome::Done(v) => {
@@ -492,11 +523,19 @@ impl GraphClient {
                 }
                 Outcome::Unauthorized(e) if !refreshed => {
                     refreshed = true;
-                    last = e.to_string();
+                    last = e;
                 }
                 // A second 401, with a new token: Graph refuses the token itself (as in a
                 // `$batch`), which no other request will get past either.
-                Outcome::Unauthorized(e) => return Err(GraphError::Unauthorized(e.to_string())),
+                Outcome::Unauthorized(e) => return Err(GraphError::Unauthorized(e)),
+                // Never sent, so safe to send again whatever the method.
+                Outcome::NoToken(why) => {
+                    tracing::debug!(%url, attempt, reason = %why, "no token for now; will retry");
+                    if attempt + 1 >= policy.max_attempts {
+                        return Err(no_token_left(&method, &url, attempt + 1, &why));
+                    }
+                    tokio::time::sleep(backoff(attempt, policy)).await;
+                }
                 Outcome::Failed(e) => return Err(e),
             }
         }
@@ -514,24 +553,39 @@ impl GraphClient {
     }
 
     /// GET every request; in `$batch`es when batching is on. Results are in input order.
+    /// Each request is judged on its own: a transient failure sends it again (up to the
+    /// policy's attempts), and a 401 — on the `$batch` or on the request inside it — sends it
+    /// once more with a new token (the `$batch` that met it dropped the token it used).
     pub async fn get_all(&self, reqs: Vec<Req>) -> Vec<Result<Value, GraphError>> {
         if !self.opts.batch || reqs.len() == 1 {
             return join_all(reqs.iter().map(|r| self.get(r))).await;
         }
+        /// A request still to be answered.
+        #[derive(Clone)]
+        struct Pending {
+            i: usize,
+            /// Attempts that failed transiently.
+            attempts: u32,
+            /// Already sent again with a new token after a 401.
+            refreshed: bool,
+        }
         let policy = &self.opts.retry;
         let mut results: Vec<Option<Result<Value, GraphError>>> =
             (0..reqs.len()).map(|_| None).collect();
-        // (index, attempts so far, last failure)
-        let mut pending: Vec<(usize, u32, String)> =
-            (0..reqs.len()).map(|i| (i, 0, String::new())).collect();
-        let mut refreshed = false;
+        let mut pending: Vec<Pending> = (0..reqs.len())
+            .map(|i| Pending {
+                i,
+                attempts: 0,
+                refreshed: false,
+            })
+            .collect();
         while !pending.is_empty() {
             let size = self.batch_size();
-            let mut groups: Vec<Vec<(usize, u32, String)>> = Vec::new();
+            let mut groups: Vec<Vec<Pending>> = Vec::new();
             for api in [Api::Beta, Api::V1] {
-                let of_api: Vec<_> = pending
+                let of_api: Vec<Pending> = pending
                     .iter()
-                    .filter(|(i, _, _)| reqs[*i].api == api)
+                    .filter(|p| reqs[p.i].api == api)
                     .cloned()
                     .collect();
                 for chunk in of_api.chunks(size) {
@@ -539,22 +593,44 @@ impl GraphClient {
                 }
             }
             let rounds = join_all(groups.iter().map(|g| {
-                let items: Vec<&Req> = g.iter().map(|(i, _, _)| &reqs[*i]).collect();
+                let items: Vec<&Req> = g.iter().map(|p| &reqs[p.i]).collect();
                 self.batch_once(items)
             }))
             .await;
             let mut next = Vec::new();
             let mut wait: Option<Duration> = None;
             let mut min_attempt = u32::MAX;
-            let mut unauthorized: Vec<usize> = Vec::new();
             for (group, outcomes) in groups.into_iter().zip(rounds) {
-                for ((i, attempts, _), outcome) in group.into_iter().zip(outcomes) {
+                for (mut p, outcome) in group.into_iter().zip(outcomes) {
+                    let i = p.i;
                     match outcome {
                         Outcome::Done(v) => results[i] = Some(Ok(v)),
                         Outcome::Failed(e) => results[i] = Some(Err(e)),
+                        // Sent again at once, with the new token (batch_once dropped the
+                        // old one) …
+                        Outcome::Unauthorized(_) if !p.refreshed => {
+                            p.refreshed = true;
+                            next.push(p);
+                        }
+                        // … and a second 401, with a new token: Graph refuses the token
+                        // itself, which no other request will get past either.
                         Outcome::Unauthorized(e) => {
-                            unauthorized.push(i);
-                            next.push((i, attempts, e.to_string()));
+                            results[i] = Some(Err(GraphError::Unauthorized(e)));
+                        }
+                        // Not sent: no token for now.
+                        Outcome::NoToken(why) => {
+                            p.attempts += 1;
+                            if p.attempts >= policy.max_attempts {
+                                results[i] = Some(Err(no_token_left(
+                                    &"GET",
+                                    &self.url(&reqs[i]),
+                                    p.attempts,
+                                    &why,
+                                )));
+                            } else {
+                                min_attempt = min_attempt.min(p.attempts);
+                                next.push(p);
+                            }
                         }
                         Outcome::Retry {
                             reason,
@@ -565,38 +641,24 @@ impl GraphClient {
                             if throttled {
                                 self.pacer.throttled(after);
                             }
-                            let attempts = attempts + 1;
-                            if attempts >= policy.max_attempts {
+                            p.attempts += 1;
+                            if p.attempts >= policy.max_attempts {
                                 results[i] = Some(Err(GraphError::GaveUp {
                                     method: "GET".into(),
                                     url: self.url(&reqs[i]),
-                                    attempts,
+                                    attempts: p.attempts,
                                     last: reason,
                                 }));
                             } else {
                                 if let Some(a) = after {
                                     wait = Some(wait.map_or(a, |w| w.max(a)));
                                 }
-                                min_attempt = min_attempt.min(attempts);
-                                next.push((i, attempts, reason));
+                                min_attempt = min_attempt.min(p.attempts);
+                                next.push(p);
                             }
                         }
                     }
                 }
-            }
-            if !unauthorized.is_empty() {
-                if refreshed {
-                    // A second 401 after a new token: the token is not the problem.
-                    next.retain(|(i, _, last)| {
-                        if unauthorized.contains(i) {
-                            results[*i] = Some(Err(GraphError::Unauthorized(last.clone())));
-                            false
-                        } else {
-                            true
-                        }
-                    });
-                }
-                refreshed = true;
             }
             if !next.is_empty() {
                 self.stats
@@ -642,16 +704,25 @@ impl GraphClient {
         });
         let url = format!("{}/{}/$batch", self.opts.graph_url, api.segment());
         self.pacer.acquire(items.len()).await;
-        let outcome = {
+        let (outcome, token) = {
             let places = u32::try_from(items.len()).unwrap_or(u32::MAX);
             let _slots = self.slots.acquire_many(places).await.expect("never closed");
-            let token = match self.tokens.token().await {
+            let token = match self.token().await {
                 Ok(t) => t,
-                Err(e) => {
-                    let msg = e.to_string();
+                Err(Outcome::NoToken(why)) => {
                     return items
                         .iter()
-                        .map(|_| Outcome::Failed(GraphError::Unauthorized(msg.clone())))
+                        .map(|_| Outcome::NoToken(why.clone()))
+                        .collect();
+                }
+                Err(o) => {
+                    let msg = match o {
+                        Outcome::Failed(e) => e.to_string(),
+                        _ => "no token".into(),
+                    };
+                    return items
+                        .iter()
+                        .map(|_| Outcome::Failed(GraphError::SignInFailed(msg.clone())))
                         .collect();
                 }
             };
@@ -664,7 +735,7 @@ impl GraphClient {
             if let Outcome::Unauthorized(_) = &o {
                 self.tokens.invalidate(&token).await;
             }
-            o
+            (o, token)
         };
         let value = match outcome {
             Outcome::Done(v) => v,
@@ -684,11 +755,16 @@ impl GraphClient {
                     })
                     .collect();
             }
-            Outcome::Unauthorized(e) => {
-                let msg = e.to_string();
+            Outcome::Unauthorized(msg) => {
                 return items
                     .iter()
-                    .map(|_| Outcome::Unauthorized(GraphError::Unauthorized(msg.clone())))
+                    .map(|_| Outcome::Unauthorized(msg.clone()))
+                    .collect();
+            }
+            Outcome::NoToken(why) => {
+                return items
+                    .iter()
+                    .map(|_| Outcome::NoToken(why.clone()))
                     .collect();
             }
             Outcome::Failed(e) => {
@@ -705,6 +781,16 @@ impl GraphClient {
             }
         };
         let outcomes = self.batch_outcomes(&items, &value);
+        if outcomes
+            .iter()
+            .any(|o| matches!(o, Outcome::Unauthorized(_)))
+        {
+            // Graph took the `$batch` but refused the token for some of its requests (it
+            // expired or was revoked while Graph worked through them): the requests that go
+            // again must go with a new token, as after a 401 on a plain request.
+            tracing::debug!(%url, "a request inside a $batch was answered 401; dropping the token");
+            self.tokens.invalidate(&token).await;
+        }
         let ok = outcomes
             .iter()
             .filter(|o| matches!(o, Outcome::Done(_)))
@@ -777,9 +863,9 @@ impl GraphClient {
         let url = self.url(req);
         self.pacer.acquire(1).await;
         let _slot = self.slots.acquire().await.expect("never closed");
-        let token = match self.tokens.token().await {
+        let token = match self.token().await {
             Ok(t) => t,
-            Err(e) => return Outcome::Failed(e),
+            Err(o) => return o,
         };
         self.stats.graph_requests.fetch_add(1, Ordering::Relaxed);
         let o = self.send(reqwest::Method::GET, &url, &token, None).await;
@@ -1247,6 +1333,81 @@ mod tests {
         // First round: 3 requests; the 401 and the 503 went once more, then no third time.
         assert_eq!(server.calls.lock().unwrap().len(), 2);
         assert_eq!(client.stats().graph_requests, 5);
+    }
+
+    #[tokio::test]
+    async fn each_request_of_a_batch_gets_its_own_new_token_once() {
+        // Round 1: /0 is refused, /1 fails for a while. Round 2 (a new token): /0 goes
+        // through and /1, tried again, is refused now. Round 3: /1 goes through. /1 never had
+        // a new token on its account before, so its 401 is not its second.
+        let server = start(Arc::new(|c: &Call| {
+            if c.method == "GET" {
+                return reply(200, echo(c.path.trim_start_matches("/beta")));
+            }
+            let refused = json!({"error": {"code": "InvalidAuthenticationToken", "message": "Lifetime validation failed, the token is expired."}});
+            let responses: Vec<Value> = sub_requests(&c.body)
+                .into_iter()
+                .map(|(id, url)| match (c.n, url.rsplit('/').next().unwrap()) {
+                    (0, "0") | (1, "1") => json!({"id": id, "status": 401, "body": refused}),
+                    (0, "1") => json!({"id": id, "status": 503, "body": {"error": {"code": "ServiceUnavailable", "message": "later"}}}),
+                    _ => json!({"id": id, "status": 200, "body": echo(&url)}),
+                })
+                .collect();
+            reply(200, json!({ "responses": responses }))
+        }))
+        .await;
+        let client = scripted::client(&server.url, |_| {});
+        for (i, r) in client.get_all(reqs(3)).await.into_iter().enumerate() {
+            let v = r.unwrap_or_else(|e| panic!("request {i}: {e}"));
+            assert_eq!(v["path"], format!("/deviceManagement/things/{i}"));
+        }
+        // Round 2 held /0 and /1; round 3 /1 alone, a plain request.
+        let calls = server.calls.lock().unwrap().clone();
+        assert_eq!(calls.len(), 3, "{calls:?}");
+        assert_eq!(client.stats().graph_requests, 3 + 2 + 1);
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_401_inside_a_batch_drops_the_token_and_those_requests_go_again_with_a_new_one() {
+        use crate::sim::{Fault, FaultRule, Faults, Sim, SimConfig, Target, Tenant};
+        const POLICIES: &str = "deviceManagement/configurationPolicies";
+        let tenant = Tenant::builtin("dev").unwrap();
+        let ids = tenant.coll(POLICIES).order.clone();
+        assert!(ids.len() > 2);
+        // The token expires while Graph works through the $batch: the $batch is taken, and
+        // its requests from the first /settings on are answered 401.
+        let sim = crate::sim::spawn(Sim::new(
+            tenant,
+            SimConfig {
+                faults: Faults {
+                    rules: vec![FaultRule::new(
+                        POLICIES,
+                        Target::Nav("settings".into()),
+                        Fault::Expire,
+                    )],
+                    ..Faults::default()
+                },
+                ..SimConfig::default()
+            },
+        ))
+        .unwrap();
+        let client = scripted::client(&sim.url(), |_| {});
+        let mut reqs = vec![Req::new(Api::Beta, "deviceManagement/roleScopeTags")];
+        reqs.extend(
+            ids.iter()
+                .map(|id| Req::new(Api::Beta, format!("{POLICIES}/{id}/settings"))),
+        );
+        let n = reqs.len() as u64;
+        for (r, req) in client.get_all(reqs.clone()).await.into_iter().zip(&reqs) {
+            let v = r.unwrap_or_else(|e| panic!("{}: {e}", req.path));
+            assert!(v["value"].is_array(), "{v}");
+        }
+        let stats = sim.sim.stats_json();
+        assert_eq!(stats["faults"], 1, "{stats}");
+        assert_eq!(stats["tokens"], 2, "one new token, once: {stats}");
+        assert_eq!(stats["batches"], 2, "{stats}");
+        // The scope tags went once; every /settings twice.
+        assert_eq!(client.stats().graph_requests, 2 * n - 1);
     }
 
     #[tokio::test]

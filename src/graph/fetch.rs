@@ -47,6 +47,7 @@ pub fn is_fatal(e: &GraphError) -> bool {
         GraphError::Auth { .. }
             | GraphError::Unauthorized(_)
             | GraphError::SignInFailed(_)
+            | GraphError::SignInUnavailable(_)
             | GraphError::Certificate { .. }
             | GraphError::Config(_)
     )

@@ -55,9 +55,15 @@ pub enum GraphError {
     },
     #[error("Graph refused the token: {0}")]
     Unauthorized(String),
-    /// No token could be had (the sign-in endpoint is unreachable, or refused before).
+    /// No token could be had: the sign-in was refused before, or the sign-in endpoint could
+    /// not be reached before any token was had.
     #[error("{0}")]
     SignInFailed(String),
+    /// No new token for now: the sign-in endpoint fails for a passing reason (no connection,
+    /// timeout, 5xx, 429) after tokens were had. The client sends the request again later;
+    /// a request that runs out of attempts this way ends with it.
+    #[error("{0}")]
+    SignInUnavailable(String),
     #[error("certificate {path}: {message}")]
     Certificate { path: String, message: String },
     #[error("{0}")]

@@ -56,7 +56,50 @@ pub struct Faults {
     /// Object ids deleted while a client reads: each is listed once, then answers 404 to
     /// every read and is left out of later lists.
     pub vanish: Vec<String>,
+    /// The token endpoint fails for a while (see [`TokenOutage`]).
+    pub token_outage: Option<TokenOutage>,
 }
+
+/// The token endpoint fails for a while: the first `after` token requests are answered as
+/// usual, the next ones get `faults` in turn, one each, and the ones after that are answered
+/// as usual again. A fault is [`Fault::Status`] with Entra's error for it (500
+/// `server_error`; 502, 503, 504 `temporarily_unavailable`; 429; 401 `invalid_client` for a
+/// secret that expired; 400 `invalid_request` for a tenant that is not found; each with an
+/// `AADSTS` code as Entra's reference lists it), [`Fault::Drop`]
+/// (the connection closes without a response) or [`Fault::Truncate`] (a 200 whose body stops
+/// half-way, holding no token).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TokenOutage {
+    pub after: u64,
+    pub faults: Vec<Fault>,
+}
+
+impl TokenOutage {
+    /// Parse `AFTER:FAULT[,FAULT…]` (`sim serve --token-outage`), FAULT a status of
+    /// [`TokenOutage`], `drop` or `truncate`: `1:drop,503,429,500`.
+    pub fn parse(text: &str) -> Result<TokenOutage, String> {
+        let bad = || format!("{text:?}: expected AFTER:FAULT[,FAULT…], e.g. 1:drop,503,429");
+        let (after, faults) = text.split_once(':').ok_or_else(bad)?;
+        let after = after.trim().parse::<u64>().map_err(|_| bad())?;
+        let faults = faults
+            .split(',')
+            .map(|f| match f.trim() {
+                "drop" => Ok(Fault::Drop),
+                "truncate" => Ok(Fault::Truncate),
+                n => match n.parse::<u16>() {
+                    Ok(s) if TOKEN_FAULT_STATUSES.contains(&s) => Ok(Fault::Status(s)),
+                    _ => Err(format!(
+                        "{text:?}: {n:?} is not drop, truncate or one of the statuses {TOKEN_FAULT_STATUSES:?}"
+                    )),
+                },
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(TokenOutage { after, faults })
+    }
+}
+
+/// The statuses a [`TokenOutage`] can answer with.
+pub const TOKEN_FAULT_STATUSES: [u16; 7] = [400, 401, 429, 500, 502, 503, 504];
 
 /// Which requests to a collection a [`FaultRule`] hits.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -83,6 +126,12 @@ pub enum Fault {
     Drop,
     /// A 200 whose body stops half-way (a whole `$batch` holding the request).
     Truncate,
+    /// The token the request carries expires now: this request and every later one with
+    /// that token are answered 401 `InvalidAuthenticationToken`, inside a `$batch` as well
+    /// (each request of a `$batch` is checked again, as the workloads behind Graph check the
+    /// token they are handed). Only the first request the rule hits, by the dice: a client
+    /// that fetches a new token can go on.
+    Expire,
 }
 
 /// A fault on chosen requests: `fault` for requests to `collection` that `target` picks
@@ -124,12 +173,13 @@ impl FaultRule {
         let fault = match fault {
             "drop" => Fault::Drop,
             "truncate" => Fault::Truncate,
+            "expire" => Fault::Expire,
             n => Fault::Status(
                 n.parse()
                     .ok()
                     .filter(|s| (400..=599).contains(s))
                     .ok_or_else(|| {
-                        format!("{text:?}: {n:?} is not drop, truncate or a status 400-599")
+                        format!("{text:?}: {n:?} is not drop, truncate, expire or a status 400-599")
                     })?,
             ),
         };
@@ -236,6 +286,10 @@ pub struct SimAuth {
     pub certificate: Option<Vec<u8>>,
     /// Lifetime of issued tokens.
     pub token_lifetime: Duration,
+    /// `expires_in` of the token response as sent, instead of `token_lifetime` in seconds
+    /// (tests of clients facing odd token endpoints: `1e30`, `"soon"`, `-1`); the tokens
+    /// still expire after `token_lifetime`.
+    pub expires_in: Option<Value>,
 }
 
 impl std::fmt::Debug for SimAuth {
@@ -254,6 +308,7 @@ impl std::fmt::Debug for SimAuth {
                     .map(|c| format!("{} bytes", c.len())),
             )
             .field("token_lifetime", &self.token_lifetime)
+            .field("expires_in", &self.expires_in)
             .finish()
     }
 }
@@ -307,7 +362,10 @@ pub struct SimStats {
     pub batches: AtomicU64,
     pub throttled: AtomicU64,
     pub faults: AtomicU64,
+    /// Tokens issued.
     pub tokens: AtomicU64,
+    /// Requests to the token endpoint, answered or not.
+    pub token_requests: AtomicU64,
 }
 
 struct Bucket {
@@ -324,6 +382,8 @@ pub struct Sim {
     tokens: Mutex<HashMap<String, Instant>>,
     /// Ids of `faults.vanish` already listed once.
     vanished: Mutex<std::collections::HashSet<String>>,
+    /// Indexes of the `expire` rules that have hit (each hits once).
+    spent: Mutex<std::collections::HashSet<usize>>,
     pub stats: SimStats,
 }
 
@@ -422,6 +482,7 @@ impl Sim {
             tenant: RwLock::new(tenant),
             tokens: Mutex::new(HashMap::new()),
             vanished: Mutex::new(std::collections::HashSet::new()),
+            spent: Mutex::new(std::collections::HashSet::new()),
             stats: SimStats::default(),
         }
     }
@@ -519,6 +580,7 @@ impl Sim {
             "throttled": s.throttled.load(Ordering::Relaxed),
             "faults": s.faults.load(Ordering::Relaxed),
             "tokens": s.tokens.load(Ordering::Relaxed),
+            "token_requests": s.token_requests.load(Ordering::Relaxed),
         })
     }
 
@@ -540,11 +602,7 @@ impl Sim {
     }
 
     fn check_token(&self, headers: &HeaderMap) -> Result<(), SimResponse> {
-        let Some(value) = headers
-            .get("authorization")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        else {
+        let Some(value) = bearer(headers) else {
             return Err(error(
                 401,
                 "InvalidAuthenticationToken",
@@ -568,6 +626,44 @@ impl Sim {
                 "InvalidAuthenticationToken",
                 "IDX14100: JWT is not well formed.",
             )),
+        }
+    }
+
+    /// Let an `expire` rule that hits a request to `path_and_query` (below the version) expire
+    /// the token it carries.
+    fn expire_token(&self, headers: &HeaderMap, path_and_query: &str) {
+        let rules = &self.config.faults.rules;
+        if !rules.iter().any(|r| r.fault == Fault::Expire) {
+            return;
+        }
+        let Some(token) = bearer(headers) else {
+            return;
+        };
+        let Some(p) = place(path_and_query) else {
+            return;
+        };
+        for (i, rule) in rules.iter().enumerate() {
+            if rule.fault != Fault::Expire
+                || !rule.hits(&p)
+                || self
+                    .spent
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .contains(&i)
+                || !self.chance(rule.probability)
+            {
+                continue;
+            }
+            self.spent
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .insert(i);
+            let mut tokens = self.tokens.lock().unwrap_or_else(|e| e.into_inner());
+            if let Some(exp) = tokens.get_mut(token) {
+                *exp = Instant::now();
+                self.stats.faults.fetch_add(1, Ordering::Relaxed);
+                tracing::debug!("fault: a token expires");
+            }
         }
     }
 
@@ -663,6 +759,14 @@ impl Sim {
     }
 }
 
+/// The bearer token of a request.
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+}
+
 /// The router of a simulator.
 pub fn app(sim: Arc<Sim>) -> Router {
     use axum::routing::{get, post};
@@ -732,6 +836,22 @@ fn rule_hits(sim: &Sim, kind: Fault, paths: &[String]) -> bool {
     })
 }
 
+/// A response that never comes: the connection closes after the status line.
+fn dropped() -> Response {
+    tracing::debug!("fault: dropping the connection");
+    let stream = futures_util::stream::once(async {
+        Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated dropped connection",
+        ))
+    });
+    Response::builder()
+        .status(200)
+        .header("content-length", "1024")
+        .body(Body::from_stream(stream))
+        .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response())
+}
+
 /// HTTP-level faults of one request to Graph (holding the Graph requests `paths`): latency,
 /// then a dropped connection or (for `$batch`) a 503 of the whole batch.
 async fn http_faults(sim: &Sim, is_batch: bool, paths: &[String]) -> Option<Response> {
@@ -742,20 +862,7 @@ async fn http_faults(sim: &Sim, is_batch: bool, paths: &[String]) -> Option<Resp
     }
     if sim.chance(f.drop) || rule_hits(sim, Fault::Drop, paths) {
         sim.stats.faults.fetch_add(1, Ordering::Relaxed);
-        tracing::debug!("fault: dropping the connection");
-        let stream = futures_util::stream::once(async {
-            Err::<axum::body::Bytes, std::io::Error>(std::io::Error::new(
-                std::io::ErrorKind::ConnectionReset,
-                "simulated dropped connection",
-            ))
-        });
-        return Some(
-            Response::builder()
-                .status(200)
-                .header("content-length", "1024")
-                .body(Body::from_stream(stream))
-                .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
-        );
+        return Some(dropped());
     }
     if is_batch && sim.chance(f.error_503) {
         sim.stats.faults.fetch_add(1, Ordering::Relaxed);
@@ -810,6 +917,7 @@ async fn graph_http(
     if let Some(r) = http_faults(&sim, false, &paths).await {
         return r;
     }
+    sim.expire_token(&headers, &rest);
     if let Err(r) = sim.check_token(&headers) {
         return to_http(r);
     }
@@ -905,14 +1013,22 @@ async fn batch(
                     )
                 } else {
                     let u = u.trim_start_matches('/');
-                    sim.graph_request(
-                        &m,
-                        &version,
-                        u,
-                        r.get("body").cloned(),
-                        &base,
-                        actor.as_deref(),
-                    )
+                    // The workload behind Graph checks the token it is handed again.
+                    sim.expire_token(&headers, u);
+                    match sim.check_token(&headers) {
+                        Ok(()) => sim.graph_request(
+                            &m,
+                            &version,
+                            u,
+                            r.get("body").cloned(),
+                            &base,
+                            actor.as_deref(),
+                        ),
+                        Err(refused) => {
+                            sim.stats.graph_requests.fetch_add(1, Ordering::Relaxed);
+                            refused
+                        }
+                    }
                 }
             }
             _ => error(
@@ -980,12 +1096,70 @@ fn aad_error(status: u16, code: &str, aadsts: u32, description: &str) -> Respons
     to_http(SimResponse::json(status, body))
 }
 
+/// The fault of the `n`-th token request (from 0) in a [`TokenOutage`], if any.
+fn token_fault(sim: &Sim, n: u64) -> Option<Response> {
+    let outage = sim.config.faults.token_outage.as_ref()?;
+    let i = usize::try_from(n.checked_sub(outage.after)?).ok()?;
+    let fault = *outage.faults.get(i)?;
+    if fault == Fault::Expire {
+        // Means nothing to the token endpoint: answered as usual.
+        return None;
+    }
+    sim.stats.faults.fetch_add(1, Ordering::Relaxed);
+    tracing::debug!(?fault, "fault: the token endpoint fails");
+    Some(match fault {
+        Fault::Expire => return None,
+        Fault::Drop => dropped(),
+        Fault::Truncate => Response::builder()
+            .status(200)
+            .header("content-type", "application/json")
+            .body(Body::from(
+                r#"{"token_type":"Bearer","expires_in":3599,"ext_expi"#,
+            ))
+            .unwrap_or_else(|_| StatusCode::INTERNAL_SERVER_ERROR.into_response()),
+        Fault::Status(400) => aad_error(
+            400,
+            "invalid_request",
+            90002,
+            "Tenant not found. Check to make sure you have the correct tenant ID and are signing into the correct cloud.",
+        ),
+        Fault::Status(401) => aad_error(
+            401,
+            "invalid_client",
+            7000222,
+            "The provided client secret keys for app are expired. Visit the Azure portal to create new keys for your app.",
+        ),
+        Fault::Status(429) => aad_error(
+            429,
+            "temporarily_unavailable",
+            90024,
+            "A transient error has occurred. Try again.",
+        ),
+        Fault::Status(500) => aad_error(
+            500,
+            "server_error",
+            50000,
+            "There was an error issuing a token or an issue with our sign-in service.",
+        ),
+        Fault::Status(s) => aad_error(
+            s,
+            "temporarily_unavailable",
+            90033,
+            "The Microsoft Online Directory Service (MSODS) isn't available.",
+        ),
+    })
+}
+
 async fn token(
     State(sim): State<Arc<Sim>>,
     Path(tenant): Path<String>,
     headers: HeaderMap,
     axum::Form(form): axum::Form<TokenForm>,
 ) -> Response {
+    let n = sim.stats.token_requests.fetch_add(1, Ordering::Relaxed);
+    if let Some(r) = token_fault(&sim, n) {
+        return r;
+    }
     let auth = &sim.config.auth;
     if form.grant_type.as_deref() != Some("client_credentials") {
         return aad_error(
@@ -1077,11 +1251,12 @@ async fn token(
         }
     }
     let lifetime = auth.token_lifetime.as_secs().max(1);
+    let expires_in = auth.expires_in.clone().unwrap_or(json!(lifetime));
     to_http(SimResponse::json(
         200,
         json!({
             "token_type": "Bearer",
-            "expires_in": lifetime,
+            "expires_in": expires_in,
             "ext_expires_in": lifetime,
             "access_token": sim.issue_token(),
         }),

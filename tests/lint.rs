@@ -856,8 +856,22 @@ fn pull_request_mode_reports_what_the_change_touches() {
             .map(|x| x["path"].as_str().unwrap())
             .collect();
         assert_eq!(dup, ["tenants/dev/settings-catalog/d.json"], "{f:#?}");
+        // Deleting the only legacy-authentication block is judged (the base had CA policies)
+        // and reported as the deletion's doing; MFA and risk findings were already on main.
         let legacy = of(&f, "conditional-access/legacy-auth-blocked");
-        assert_eq!(legacy.len(), 0, "no CA policy left: not judged");
+        assert_eq!(legacy.len(), 1, "{f:#?}");
+        assert!(
+            legacy[0]["message"].as_str().unwrap().ends_with(
+                "(caused by this change deleting tenants/dev/conditional-access/ca002.json)"
+            ),
+            "{}",
+            legacy[0]
+        );
+        assert!(
+            of(&f, "conditional-access/mfa-all-users").is_empty(),
+            "{f:#?}"
+        );
+        assert!(of(&f, "conditional-access/high-risk-blocked").is_empty());
         let v: Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(v["environments"][0]["checked"], 1);
         assert_eq!(v["environments"][0]["policies"], 4);
@@ -878,5 +892,236 @@ fn pull_request_mode_reports_what_the_change_touches() {
     assert!(
         of(&f, "hygiene/duplicate-policy").is_empty(),
         "a and b are not this change's"
+    );
+}
+
+/// A settings-catalog policy setting one setting to `value`.
+fn with_setting(name: &str, value: i64) -> String {
+    let mut p = sc(name);
+    p["settings"] = json!([{"settingInstance": {
+        "@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance",
+        "settingDefinitionId": "device_vendor_msft_x",
+        "simpleSettingValue": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue", "value": value}
+    }}]);
+    canonical(&p)
+}
+
+/// A conditional access policy for all users and all apps, excluding the break-glass group.
+fn ca(name: &str, extra: Value) -> String {
+    let mut p = json!({
+        "displayName": name, "state": "enabled",
+        "conditions": {"applications": {"includeApplications": ["All"]},
+            "clientAppTypes": ["all"],
+            "users": {"includeUsers": ["All"], "excludeGroups": ["@group:CA-BreakGlass"]}},
+        "grantControls": {"builtInControls": ["mfa"], "operator": "OR"}
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        let (parent, key) = k.split_once('.').unwrap();
+        p[parent][key] = v.clone();
+    }
+    canonical(&p)
+}
+
+/// A repository whose main branch passes every conditional access rule, with two duplicate
+/// settings-catalog policies and a third that conflicts with both (environment findings that
+/// are already on main).
+fn guarded_repo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, repo) = new_repo();
+    write_files(
+        &repo,
+        &[
+            (
+                "tenants/dev/settings-catalog/a.json",
+                &with_setting("WIN-SC-A", 1),
+            ),
+            (
+                "tenants/dev/settings-catalog/b.json",
+                &with_setting("WIN-SC-B", 1),
+            ),
+            (
+                "tenants/dev/settings-catalog/c.json",
+                &with_setting("WIN-SC-C", 2),
+            ),
+            (
+                "tenants/dev/conditional-access/ca001.json",
+                &ca("CA001-Global-RequireMFA", json!({})),
+            ),
+            (
+                "tenants/dev/conditional-access/ca002.json",
+                &ca(
+                    "CA002-Global-BlockLegacy",
+                    json!({"conditions.clientAppTypes": ["exchangeActiveSync", "other"],
+                        "grantControls.builtInControls": ["block"]}),
+                ),
+            ),
+            (
+                "tenants/dev/conditional-access/ca003.json",
+                &ca(
+                    "CA003-Global-BlockHighRisk",
+                    json!({"conditions.signInRiskLevels": ["high"],
+                        "conditions.userRiskLevels": ["high"],
+                        "grantControls.builtInControls": ["block"]}),
+                ),
+            ),
+        ],
+    );
+    commit_all(&repo, "base");
+    // Linted whole, main has the duplicate and nothing from conditional access.
+    let r = run(&repo, &["lint", "--format", "json"]);
+    let f = findings(&r.stdout);
+    assert_eq!(of(&f, "hygiene/duplicate-policy").len(), 1, "{f:#?}");
+    assert_eq!(of(&f, "settings/conflict").len(), 2, "{f:#?}");
+    assert!(
+        f.iter().all(|x| !x["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("conditional-access/")),
+        "{f:#?}"
+    );
+    (tmp, repo)
+}
+
+/// The findings of environment rules (the CA rules, duplicates, conflicts).
+fn environment_findings(f: &[Value]) -> Vec<(String, String)> {
+    f.iter()
+        .filter(|x| {
+            let r = x["rule"].as_str().unwrap();
+            r.starts_with("conditional-access/legacy")
+                || r.starts_with("conditional-access/mfa")
+                || r.starts_with("conditional-access/high-risk")
+                || r == "hygiene/duplicate-policy"
+                || r == "settings/conflict"
+        })
+        .map(|x| {
+            (
+                x["rule"].as_str().unwrap().to_string(),
+                x["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_pull_request_deleting_the_legacy_auth_block_gets_the_legacy_auth_finding() {
+    let (_tmp, repo) = guarded_repo();
+    git(&repo, &["checkout", "-q", "-b", "drop-legacy"]);
+    git(
+        &repo,
+        &["rm", "-q", "tenants/dev/conditional-access/ca002.json"],
+    );
+    // Staged: the pre-commit hook sees it first.
+    let r = run(&repo, &["lint", "--staged", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let staged = environment_findings(&findings(&r.stdout));
+    commit_all(&repo, "drop CA002");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    assert_eq!(r.code, 1, "an error-severity finding fails the PR: {r:?}");
+    let f = findings(&r.stdout);
+    let found = environment_findings(&f);
+    assert_eq!(
+        found,
+        [(
+            "conditional-access/legacy-auth-blocked".to_string(),
+            "no enabled conditional access policy blocks legacy authentication for all users \
+             (caused by this change deleting tenants/dev/conditional-access/ca002.json)"
+                .to_string()
+        )],
+        "{f:#?}"
+    );
+    assert_eq!(staged, found);
+    let legacy = of(&f, "conditional-access/legacy-auth-blocked");
+    assert_eq!(legacy[0]["path"], "tenants/dev/conditional-access");
+    assert_eq!(legacy[0]["severity"], "error");
+}
+
+#[test]
+fn a_pull_request_deleting_every_ca_policy_gets_the_environment_findings() {
+    let (_tmp, repo) = guarded_repo();
+    git(&repo, &["checkout", "-q", "-b", "drop-ca"]);
+    std::fs::remove_dir_all(repo.join("tenants/dev/conditional-access")).unwrap();
+    commit_all(&repo, "drop every CA policy");
+    for _ in 0..2 {
+        // Twice: the second run takes both sides' facts from the cache.
+        let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+        assert_eq!(r.code, 1, "{r:?}");
+        let f = findings(&r.stdout);
+        let mut rules: Vec<String> = environment_findings(&f)
+            .into_iter()
+            .map(|(rule, message)| {
+                assert!(
+                    message.ends_with(
+                        "(caused by this change deleting 3 policies: \
+                         tenants/dev/conditional-access/ca001.json, \
+                         tenants/dev/conditional-access/ca002.json, \
+                         tenants/dev/conditional-access/ca003.json)"
+                    ),
+                    "{message}"
+                );
+                rule
+            })
+            .collect();
+        rules.sort();
+        assert_eq!(
+            rules,
+            [
+                "conditional-access/high-risk-blocked",
+                "conditional-access/high-risk-blocked",
+                "conditional-access/legacy-auth-blocked",
+                "conditional-access/mfa-all-users",
+            ],
+            "{f:#?}"
+        );
+    }
+}
+
+#[test]
+fn a_pull_request_that_changes_nothing_relevant_gets_no_pre_existing_environment_finding() {
+    let (_tmp, repo) = guarded_repo();
+    git(&repo, &["checkout", "-q", "-b", "describe"]);
+    // Touch one of the two duplicates, which also conflicts with C (a new description is not
+    // a setting), rename a CA policy, and add a policy for another group.
+    let mut a: Value = serde_json::from_str(&with_setting("WIN-SC-A", 1)).unwrap();
+    a["description"] = json!("now with a description");
+    put(&repo, "tenants/dev/settings-catalog/a.json", &a);
+    let other_group = |value: i64| {
+        let mut d: Value = serde_json::from_str(&with_setting("WIN-SC-D", value)).unwrap();
+        d["assignments"][0]["target"]["groupId"] = json!("@group:SG-Other");
+        d
+    };
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/d.json",
+        &other_group(3),
+    );
+    write_files(
+        &repo,
+        &[(
+            "tenants/dev/conditional-access/ca001.json",
+            &ca("CA001-Global-RequireMFA-AllApps", json!({})),
+        )],
+    );
+    commit_all(&repo, "describe A, add D");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let f = findings(&r.stdout);
+    assert_eq!(environment_findings(&f), [], "{f:#?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["environments"][0]["checked"], 3);
+    // The same change that also makes D a copy of C: only the new duplicate is reported.
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/d.json",
+        &other_group(2),
+    );
+    commit_all(&repo, "D copies C");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    let f = findings(&r.stdout);
+    let dup = of(&f, "hygiene/duplicate-policy");
+    assert_eq!(dup.len(), 1, "{f:#?}");
+    assert_eq!(dup[0]["path"], "tenants/dev/settings-catalog/d.json");
+    assert!(
+        !dup[0]["message"].as_str().unwrap().contains("caused by"),
+        "an addition, not a deletion: {}",
+        dup[0]
     );
 }

@@ -965,6 +965,7 @@ fn guarded_repo() -> (tempfile::TempDir, std::path::PathBuf) {
             ),
         ],
     );
+    write_files(&repo, &[("tenants/dev/.tenantgate/state.json", "{}\n")]);
     commit_all(&repo, "base");
     // Linted whole, main has the duplicate and nothing from conditional access.
     let r = run(&repo, &["lint", "--format", "json"]);
@@ -1032,6 +1033,29 @@ fn a_pull_request_deleting_the_legacy_auth_block_gets_the_legacy_auth_finding() 
     let legacy = of(&f, "conditional-access/legacy-auth-blocked");
     assert_eq!(legacy[0]["path"], "tenants/dev/conditional-access");
     assert_eq!(legacy[0]["severity"], "error");
+    // Code scanning shows results on files: the folder's finding is at its first file.
+    let results = sarif_of(&repo, &["--base", "main"]);
+    let r = result_of(
+        &results,
+        "conditional-access/legacy-auth-blocked",
+        "no enabled",
+    );
+    let place = &r["locations"][0]["physicalLocation"];
+    assert_eq!(
+        place["artifactLocation"]["uri"],
+        "tenants/dev/conditional-access/ca001.json"
+    );
+    assert_eq!(place["region"]["startLine"], 1);
+    assert_eq!(r["properties"]["folder"], "tenants/dev/conditional-access");
+    // And so are the annotations of --format github.
+    let r = run(&repo, &["lint", "--base", "main", "--format", "github"]);
+    assert!(
+        r.stdout.contains(
+            "::error file=tenants/dev/conditional-access/ca001.json,line=1,title=conditional-access/legacy-auth-blocked::"
+        ),
+        "{}",
+        r.stdout
+    );
 }
 
 #[test]
@@ -1072,6 +1096,19 @@ fn a_pull_request_deleting_every_ca_policy_gets_the_environment_findings() {
             "{f:#?}"
         );
     }
+    // The folder is gone: code scanning shows the findings on the environment's state file.
+    let results = sarif_of(&repo, &["--base", "main"]);
+    let r = result_of(
+        &results,
+        "conditional-access/legacy-auth-blocked",
+        "no enabled",
+    );
+    let place = &r["locations"][0]["physicalLocation"];
+    assert_eq!(
+        place["artifactLocation"]["uri"],
+        "tenants/dev/.tenantgate/state.json"
+    );
+    assert_eq!(place["region"]["startLine"], 1);
 }
 
 #[test]
@@ -1124,4 +1161,107 @@ fn a_pull_request_that_changes_nothing_relevant_gets_no_pre_existing_environment
         "an addition, not a deletion: {}",
         dup[0]
     );
+}
+
+fn sarif_of(repo: &Path, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["lint", "--format", "sarif"];
+    all.extend_from_slice(args);
+    let r = run(repo, &all);
+    assert!(r.code <= 1, "{r:?}");
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixtures().join("sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    sarif["runs"][0]["results"].as_array().unwrap().clone()
+}
+
+/// The one result of `rule` whose message starts with `start`.
+fn result_of<'a>(results: &'a [Value], rule: &str, start: &str) -> &'a Value {
+    let found: Vec<&Value> = results
+        .iter()
+        .filter(|r| {
+            r["ruleId"] == rule && r["message"]["text"].as_str().unwrap().starts_with(start)
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{rule} {start}: {results:#?}");
+    found[0]
+}
+
+fn line_of(r: &Value) -> u64 {
+    r["locations"][0]["physicalLocation"]["region"]["startLine"]
+        .as_u64()
+        .unwrap()
+}
+
+fn fingerprint_of(r: &Value) -> String {
+    r["partialFingerprints"]["tenantgateFinding/v1"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no fingerprint: {r}"))
+        .to_string()
+}
+
+#[test]
+fn sarif_fingerprints_stay_when_unrelated_lines_move() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("bad name"),
+    );
+    put(
+        &repo,
+        "tenants/dev/powershell-scripts/map-share.json",
+        &json!({"displayName": "WIN-PS-MapShare", "runAsAccount": "system"}),
+    );
+    let script = "$User = \"svc\"\n$Password = \"Winter2026!\"\nnet use S: \\\\files\\share\n$Token = \"Summer2025!\"\n";
+    write_files(
+        &repo,
+        &[("tenants/dev/powershell-scripts/map-share.ps1", script)],
+    );
+    let before = sarif_of(&repo, &[]);
+    // Every result has a fingerprint, and no two are the same.
+    let mut all: Vec<String> = before.iter().map(fingerprint_of).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), before.len(), "{before:#?}");
+    let naming = result_of(&before, "hygiene/naming-convention", "\"bad name\"");
+    let secrets: Vec<&Value> = before
+        .iter()
+        .filter(|r| r["ruleId"] == "secrets/credential")
+        .collect();
+    assert_eq!(secrets.len(), 2, "{before:#?}");
+    // Unrelated lines move: two more assignments above the name, three lines above the
+    // secrets in the script.
+    let mut moved = sc("bad name");
+    for g in ["SG-Alpha", "SG-Beta"] {
+        moved["assignments"].as_array_mut().unwrap().push(json!({"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": format!("@group:{g}")}}));
+    }
+    put(&repo, "tenants/dev/settings-catalog/a.json", &moved);
+    write_files(
+        &repo,
+        &[(
+            "tenants/dev/powershell-scripts/map-share.ps1",
+            &format!("# Maps the share.\n# Owner: desktop team\n\n{script}"),
+        )],
+    );
+    let after = sarif_of(&repo, &[]);
+    let naming_after = result_of(&after, "hygiene/naming-convention", "\"bad name\"");
+    assert!(line_of(naming_after) > line_of(naming), "the name moved");
+    assert_eq!(fingerprint_of(naming_after), fingerprint_of(naming));
+    let secrets_after: Vec<&Value> = after
+        .iter()
+        .filter(|r| r["ruleId"] == "secrets/credential")
+        .collect();
+    for (a, b) in secrets.iter().zip(&secrets_after) {
+        assert_eq!(line_of(b), line_of(a) + 3);
+        assert_eq!(fingerprint_of(b), fingerprint_of(a));
+    }
+    assert_ne!(fingerprint_of(secrets[0]), fingerprint_of(secrets[1]));
 }

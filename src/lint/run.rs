@@ -1240,7 +1240,7 @@ fn judge_change(
                 format!("{} policies: {}{rest}", more.len(), shown.join(", "))
             }
         };
-        r.message = format!("{} (caused by this change deleting {what})", r.message);
+        r.message = format!("{}{}{what})", r.message, super::finding::DELETION_NOTE);
     }
     new
 }

@@ -1265,3 +1265,58 @@ fn sarif_fingerprints_stay_when_unrelated_lines_move() {
     }
     assert_ne!(fingerprint_of(secrets[0]), fingerprint_of(secrets[1]));
 }
+
+#[test]
+fn the_markdown_report_says_not_run_for_a_control_whose_rules_judged_nothing() {
+    let (_tmp, repo) = guarded_repo();
+    let line = |md: &str, control: &str| -> String {
+        md.lines()
+            .find(|l| l.contains(&format!("**{control}**")))
+            .unwrap_or_else(|| panic!("no {control}: {md}"))
+            .to_string()
+    };
+    // All three CA policies are there and pass: judged, nothing found.
+    let r = run(&repo, &["lint", "--format", "markdown"]);
+    assert!(
+        line(&r.stdout, "MS.AAD.1.1v1").contains("✅ no findings"),
+        "{}",
+        r.stdout
+    );
+    // A pull request that touches only a settings-catalog policy: the CA rules judged
+    // nothing, which is not the same as finding nothing.
+    git(&repo, &["checkout", "-q", "-b", "describe"]);
+    let mut c: Value = serde_json::from_str(&with_setting("WIN-SC-C", 2)).unwrap();
+    c["description"] = json!("described");
+    put(&repo, "tenants/dev/settings-catalog/c.json", &c);
+    commit_all(&repo, "describe C");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "markdown"]);
+    for control in ["MS.AAD.1.1v1", "MS.AAD.2.1v1", "MS.AAD.3.2v1"] {
+        let l = line(&r.stdout, control);
+        assert!(
+            l.contains("➖ not run") && l.contains("(not run)") && !l.contains("no findings"),
+            "{l}"
+        );
+    }
+    // An environment without conditional access policies: not run either.
+    let (_tmp2, bare) = new_repo();
+    put(
+        &bare,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    let r = run(&bare, &["lint", "--format", "markdown"]);
+    let l = line(&r.stdout, "MS.AAD.1.1v1");
+    assert!(l.contains("➖ not run: no policy its rules judge"), "{l}");
+    // A deletion that the rule reports: findings.
+    git(
+        &repo,
+        &["rm", "-q", "tenants/dev/conditional-access/ca002.json"],
+    );
+    commit_all(&repo, "drop CA002");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "markdown"]);
+    assert!(
+        line(&r.stdout, "MS.AAD.1.1v1").contains("❌ findings"),
+        "{}",
+        r.stdout
+    );
+}

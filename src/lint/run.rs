@@ -94,6 +94,9 @@ pub struct Outcome {
     pub envs: Vec<EnvReport>,
     /// The rules that ran.
     pub rules: Vec<Rule>,
+    /// Rule id → how many policies the rule judged (see [`Checked::judged`]); a rule at `0`
+    /// judged nothing, which is not the same as finding nothing.
+    pub judged: BTreeMap<String, usize>,
     /// The files linted, and where configuration and rules came from.
     pub head: Snapshot,
     pub governance: Snapshot,
@@ -1741,15 +1744,17 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
         history,
         threads: req.threads,
     };
-    let (found, envs) = check(&prepared, &scope, &mut cache)?;
+    let checked = check_run(&prepared, &scope, &mut cache)?;
     cache.save();
-    findings.extend(found);
+    findings.extend(checked.findings);
+    let envs = checked.envs;
     let findings = finish(&prepared, findings);
     Ok(Outcome {
         findings,
         fail_on: req.fail_on.unwrap_or(prepared.fail_on),
         envs,
         rules: prepared.rules.rules.clone(),
+        judged: checked.judged,
         head,
         governance,
         mode,

@@ -1320,3 +1320,47 @@ fn the_markdown_report_says_not_run_for_a_control_whose_rules_judged_nothing() {
         r.stdout
     );
 }
+
+#[test]
+fn a_change_adding_the_first_ca_policies_gets_the_ca_findings() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    commit_all(&repo, "base: no conditional access exported");
+    git(&repo, &["checkout", "-q", "-b", "add-ca"]);
+    write_files(
+        &repo,
+        &[(
+            "tenants/dev/conditional-access/ca001.json",
+            &ca("CA001-Global-RequireMFA", json!({})),
+        )],
+    );
+    git(&repo, &["add", "-A"]);
+    let staged = run(&repo, &["lint", "--staged", "--format", "json"]);
+    commit_all(&repo, "export conditional access");
+    let pr = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    for r in [staged, pr] {
+        assert_eq!(r.code, 1, "{r:?}");
+        let f = findings(&r.stdout);
+        let mut rules: Vec<String> = environment_findings(&f)
+            .into_iter()
+            .map(|(rule, message)| {
+                assert!(!message.contains("caused by"), "{message}");
+                rule
+            })
+            .collect();
+        rules.sort();
+        assert_eq!(
+            rules,
+            [
+                "conditional-access/high-risk-blocked",
+                "conditional-access/high-risk-blocked",
+                "conditional-access/legacy-auth-blocked",
+            ],
+            "{f:#?}"
+        );
+    }
+}

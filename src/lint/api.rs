@@ -117,8 +117,9 @@ pub struct EnvData {
     /// focus on (their findings are the ones kept).
     pub focus: Option<HashSet<String>>,
     /// Kinds this environment keeps in the repository (`ctx.manages(kind)`): kinds it holds a
-    /// policy of, and in pull-request and staged mode also the kinds the base held, so that a
-    /// change deleting every policy of a kind is judged instead of looking unexported.
+    /// policy of, and for the head in pull-request and staged mode also the kinds the base
+    /// held, so that a change deleting every policy of a kind is judged instead of looking
+    /// unexported.
     pub managed: HashSet<&'static str>,
 }
 

@@ -1138,7 +1138,9 @@ fn judge_change(
         history: scope.history.clone(),
         conflict_limit: head.data.conflict_limit,
         focus: Some(base_focus),
-        managed: head.data.managed.clone(),
+        // The base manages what it holds: a change that adds an environment's first policies
+        // of a kind brings in the findings about that kind.
+        managed: head.base_policies.iter().map(|p| p.kind.name).collect(),
     });
     // The base's failures are not the head's: a rule error is reported from the head's run.
     let quiet = shared.quiet();

@@ -206,6 +206,7 @@ fn stages(dir: &Path) {
             head: &head,
             envs: vec!["prod".into()],
             changed: None,
+            base: None,
             history: None,
             threads: Some(2),
         };

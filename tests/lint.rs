@@ -856,8 +856,22 @@ fn pull_request_mode_reports_what_the_change_touches() {
             .map(|x| x["path"].as_str().unwrap())
             .collect();
         assert_eq!(dup, ["tenants/dev/settings-catalog/d.json"], "{f:#?}");
+        // Deleting the only legacy-authentication block is judged (the base had CA policies)
+        // and reported as the deletion's doing; MFA and risk findings were already on main.
         let legacy = of(&f, "conditional-access/legacy-auth-blocked");
-        assert_eq!(legacy.len(), 0, "no CA policy left: not judged");
+        assert_eq!(legacy.len(), 1, "{f:#?}");
+        assert!(
+            legacy[0]["message"].as_str().unwrap().ends_with(
+                "(caused by this change deleting tenants/dev/conditional-access/ca002.json)"
+            ),
+            "{}",
+            legacy[0]
+        );
+        assert!(
+            of(&f, "conditional-access/mfa-all-users").is_empty(),
+            "{f:#?}"
+        );
+        assert!(of(&f, "conditional-access/high-risk-blocked").is_empty());
         let v: Value = serde_json::from_str(&r.stdout).unwrap();
         assert_eq!(v["environments"][0]["checked"], 1);
         assert_eq!(v["environments"][0]["policies"], 4);
@@ -879,4 +893,474 @@ fn pull_request_mode_reports_what_the_change_touches() {
         of(&f, "hygiene/duplicate-policy").is_empty(),
         "a and b are not this change's"
     );
+}
+
+/// A settings-catalog policy setting one setting to `value`.
+fn with_setting(name: &str, value: i64) -> String {
+    let mut p = sc(name);
+    p["settings"] = json!([{"settingInstance": {
+        "@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance",
+        "settingDefinitionId": "device_vendor_msft_x",
+        "simpleSettingValue": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue", "value": value}
+    }}]);
+    canonical(&p)
+}
+
+/// A conditional access policy for all users and all apps, excluding the break-glass group.
+fn ca(name: &str, extra: Value) -> String {
+    let mut p = json!({
+        "displayName": name, "state": "enabled",
+        "conditions": {"applications": {"includeApplications": ["All"]},
+            "clientAppTypes": ["all"],
+            "users": {"includeUsers": ["All"], "excludeGroups": ["@group:CA-BreakGlass"]}},
+        "grantControls": {"builtInControls": ["mfa"], "operator": "OR"}
+    });
+    for (k, v) in extra.as_object().unwrap() {
+        let (parent, key) = k.split_once('.').unwrap();
+        p[parent][key] = v.clone();
+    }
+    canonical(&p)
+}
+
+/// A repository whose main branch passes every conditional access rule, with two duplicate
+/// settings-catalog policies and a third that conflicts with both (environment findings that
+/// are already on main).
+fn guarded_repo() -> (tempfile::TempDir, std::path::PathBuf) {
+    let (tmp, repo) = new_repo();
+    write_files(
+        &repo,
+        &[
+            (
+                "tenants/dev/settings-catalog/a.json",
+                &with_setting("WIN-SC-A", 1),
+            ),
+            (
+                "tenants/dev/settings-catalog/b.json",
+                &with_setting("WIN-SC-B", 1),
+            ),
+            (
+                "tenants/dev/settings-catalog/c.json",
+                &with_setting("WIN-SC-C", 2),
+            ),
+            (
+                "tenants/dev/conditional-access/ca001.json",
+                &ca("CA001-Global-RequireMFA", json!({})),
+            ),
+            (
+                "tenants/dev/conditional-access/ca002.json",
+                &ca(
+                    "CA002-Global-BlockLegacy",
+                    json!({"conditions.clientAppTypes": ["exchangeActiveSync", "other"],
+                        "grantControls.builtInControls": ["block"]}),
+                ),
+            ),
+            (
+                "tenants/dev/conditional-access/ca003.json",
+                &ca(
+                    "CA003-Global-BlockHighRisk",
+                    json!({"conditions.signInRiskLevels": ["high"],
+                        "conditions.userRiskLevels": ["high"],
+                        "grantControls.builtInControls": ["block"]}),
+                ),
+            ),
+        ],
+    );
+    write_files(&repo, &[("tenants/dev/.tenantgate/state.json", "{}\n")]);
+    commit_all(&repo, "base");
+    // Linted whole, main has the duplicate and nothing from conditional access.
+    let r = run(&repo, &["lint", "--format", "json"]);
+    let f = findings(&r.stdout);
+    assert_eq!(of(&f, "hygiene/duplicate-policy").len(), 1, "{f:#?}");
+    assert_eq!(of(&f, "settings/conflict").len(), 2, "{f:#?}");
+    assert!(
+        f.iter().all(|x| !x["rule"]
+            .as_str()
+            .unwrap()
+            .starts_with("conditional-access/")),
+        "{f:#?}"
+    );
+    (tmp, repo)
+}
+
+/// The findings of environment rules (the CA rules, duplicates, conflicts).
+fn environment_findings(f: &[Value]) -> Vec<(String, String)> {
+    f.iter()
+        .filter(|x| {
+            let r = x["rule"].as_str().unwrap();
+            r.starts_with("conditional-access/legacy")
+                || r.starts_with("conditional-access/mfa")
+                || r.starts_with("conditional-access/high-risk")
+                || r == "hygiene/duplicate-policy"
+                || r == "settings/conflict"
+        })
+        .map(|x| {
+            (
+                x["rule"].as_str().unwrap().to_string(),
+                x["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn a_pull_request_deleting_the_legacy_auth_block_gets_the_legacy_auth_finding() {
+    let (_tmp, repo) = guarded_repo();
+    git(&repo, &["checkout", "-q", "-b", "drop-legacy"]);
+    git(
+        &repo,
+        &["rm", "-q", "tenants/dev/conditional-access/ca002.json"],
+    );
+    // Staged: the pre-commit hook sees it first.
+    let r = run(&repo, &["lint", "--staged", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let staged = environment_findings(&findings(&r.stdout));
+    commit_all(&repo, "drop CA002");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    assert_eq!(r.code, 1, "an error-severity finding fails the PR: {r:?}");
+    let f = findings(&r.stdout);
+    let found = environment_findings(&f);
+    assert_eq!(
+        found,
+        [(
+            "conditional-access/legacy-auth-blocked".to_string(),
+            "no enabled conditional access policy blocks legacy authentication for all users \
+             (caused by this change deleting tenants/dev/conditional-access/ca002.json)"
+                .to_string()
+        )],
+        "{f:#?}"
+    );
+    assert_eq!(staged, found);
+    let legacy = of(&f, "conditional-access/legacy-auth-blocked");
+    assert_eq!(legacy[0]["path"], "tenants/dev/conditional-access");
+    assert_eq!(legacy[0]["severity"], "error");
+    // Code scanning shows results on files: the folder's finding is at its first file.
+    let results = sarif_of(&repo, &["--base", "main"]);
+    let r = result_of(
+        &results,
+        "conditional-access/legacy-auth-blocked",
+        "no enabled",
+    );
+    let place = &r["locations"][0]["physicalLocation"];
+    assert_eq!(
+        place["artifactLocation"]["uri"],
+        "tenants/dev/conditional-access/ca001.json"
+    );
+    assert_eq!(place["region"]["startLine"], 1);
+    assert_eq!(r["properties"]["folder"], "tenants/dev/conditional-access");
+    // And so are the annotations of --format github.
+    let r = run(&repo, &["lint", "--base", "main", "--format", "github"]);
+    assert!(
+        r.stdout.contains(
+            "::error file=tenants/dev/conditional-access/ca001.json,line=1,title=conditional-access/legacy-auth-blocked::"
+        ),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_pull_request_deleting_every_ca_policy_gets_the_environment_findings() {
+    let (_tmp, repo) = guarded_repo();
+    git(&repo, &["checkout", "-q", "-b", "drop-ca"]);
+    std::fs::remove_dir_all(repo.join("tenants/dev/conditional-access")).unwrap();
+    commit_all(&repo, "drop every CA policy");
+    for _ in 0..2 {
+        // Twice: the second run takes both sides' facts from the cache.
+        let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+        assert_eq!(r.code, 1, "{r:?}");
+        let f = findings(&r.stdout);
+        let mut rules: Vec<String> = environment_findings(&f)
+            .into_iter()
+            .map(|(rule, message)| {
+                assert!(
+                    message.ends_with(
+                        "(caused by this change deleting 3 policies: \
+                         tenants/dev/conditional-access/ca001.json, \
+                         tenants/dev/conditional-access/ca002.json, \
+                         tenants/dev/conditional-access/ca003.json)"
+                    ),
+                    "{message}"
+                );
+                rule
+            })
+            .collect();
+        rules.sort();
+        assert_eq!(
+            rules,
+            [
+                "conditional-access/high-risk-blocked",
+                "conditional-access/high-risk-blocked",
+                "conditional-access/legacy-auth-blocked",
+                "conditional-access/mfa-all-users",
+            ],
+            "{f:#?}"
+        );
+    }
+    // The folder is gone: code scanning shows the findings on the environment's state file.
+    let results = sarif_of(&repo, &["--base", "main"]);
+    let r = result_of(
+        &results,
+        "conditional-access/legacy-auth-blocked",
+        "no enabled",
+    );
+    let place = &r["locations"][0]["physicalLocation"];
+    assert_eq!(
+        place["artifactLocation"]["uri"],
+        "tenants/dev/.tenantgate/state.json"
+    );
+    assert_eq!(place["region"]["startLine"], 1);
+}
+
+#[test]
+fn a_pull_request_that_changes_nothing_relevant_gets_no_pre_existing_environment_finding() {
+    let (_tmp, repo) = guarded_repo();
+    git(&repo, &["checkout", "-q", "-b", "describe"]);
+    // Touch one of the two duplicates, which also conflicts with C (a new description is not
+    // a setting), rename a CA policy, and add a policy for another group.
+    let mut a: Value = serde_json::from_str(&with_setting("WIN-SC-A", 1)).unwrap();
+    a["description"] = json!("now with a description");
+    put(&repo, "tenants/dev/settings-catalog/a.json", &a);
+    let other_group = |value: i64| {
+        let mut d: Value = serde_json::from_str(&with_setting("WIN-SC-D", value)).unwrap();
+        d["assignments"][0]["target"]["groupId"] = json!("@group:SG-Other");
+        d
+    };
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/d.json",
+        &other_group(3),
+    );
+    write_files(
+        &repo,
+        &[(
+            "tenants/dev/conditional-access/ca001.json",
+            &ca("CA001-Global-RequireMFA-AllApps", json!({})),
+        )],
+    );
+    commit_all(&repo, "describe A, add D");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    let f = findings(&r.stdout);
+    assert_eq!(environment_findings(&f), [], "{f:#?}");
+    let v: Value = serde_json::from_str(&r.stdout).unwrap();
+    assert_eq!(v["environments"][0]["checked"], 3);
+    // The same change that also makes D a copy of C: only the new duplicate is reported.
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/d.json",
+        &other_group(2),
+    );
+    commit_all(&repo, "D copies C");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    let f = findings(&r.stdout);
+    let dup = of(&f, "hygiene/duplicate-policy");
+    assert_eq!(dup.len(), 1, "{f:#?}");
+    assert_eq!(dup[0]["path"], "tenants/dev/settings-catalog/d.json");
+    assert!(
+        !dup[0]["message"].as_str().unwrap().contains("caused by"),
+        "an addition, not a deletion: {}",
+        dup[0]
+    );
+}
+
+fn sarif_of(repo: &Path, args: &[&str]) -> Vec<Value> {
+    let mut all = vec!["lint", "--format", "sarif"];
+    all.extend_from_slice(args);
+    let r = run(repo, &all);
+    assert!(r.code <= 1, "{r:?}");
+    let sarif: Value = serde_json::from_str(&r.stdout).unwrap();
+    let schema: Value = serde_json::from_str(
+        &std::fs::read_to_string(common::fixtures().join("sarif-schema-2.1.0.json")).unwrap(),
+    )
+    .unwrap();
+    let validator = jsonschema::validator_for(&schema).unwrap();
+    let errors: Vec<String> = validator
+        .iter_errors(&sarif)
+        .map(|e| format!("{} at {}", e, e.instance_path()))
+        .collect();
+    assert!(errors.is_empty(), "{errors:#?}");
+    sarif["runs"][0]["results"].as_array().unwrap().clone()
+}
+
+/// The one result of `rule` whose message starts with `start`.
+fn result_of<'a>(results: &'a [Value], rule: &str, start: &str) -> &'a Value {
+    let found: Vec<&Value> = results
+        .iter()
+        .filter(|r| {
+            r["ruleId"] == rule && r["message"]["text"].as_str().unwrap().starts_with(start)
+        })
+        .collect();
+    assert_eq!(found.len(), 1, "{rule} {start}: {results:#?}");
+    found[0]
+}
+
+fn line_of(r: &Value) -> u64 {
+    r["locations"][0]["physicalLocation"]["region"]["startLine"]
+        .as_u64()
+        .unwrap()
+}
+
+fn fingerprint_of(r: &Value) -> String {
+    r["partialFingerprints"]["tenantgateFinding/v1"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no fingerprint: {r}"))
+        .to_string()
+}
+
+#[test]
+fn sarif_fingerprints_stay_when_unrelated_lines_move() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("bad name"),
+    );
+    put(
+        &repo,
+        "tenants/dev/powershell-scripts/map-share.json",
+        &json!({"displayName": "WIN-PS-MapShare", "runAsAccount": "system"}),
+    );
+    let script = "$User = \"svc\"\n$Password = \"Winter2026!\"\nnet use S: \\\\files\\share\n$Token = \"Summer2025!\"\n";
+    write_files(
+        &repo,
+        &[("tenants/dev/powershell-scripts/map-share.ps1", script)],
+    );
+    let before = sarif_of(&repo, &[]);
+    // Every result has a fingerprint, and no two are the same.
+    let mut all: Vec<String> = before.iter().map(fingerprint_of).collect();
+    all.sort();
+    all.dedup();
+    assert_eq!(all.len(), before.len(), "{before:#?}");
+    let naming = result_of(&before, "hygiene/naming-convention", "\"bad name\"");
+    let secrets: Vec<&Value> = before
+        .iter()
+        .filter(|r| r["ruleId"] == "secrets/credential")
+        .collect();
+    assert_eq!(secrets.len(), 2, "{before:#?}");
+    // Unrelated lines move: two more assignments above the name, three lines above the
+    // secrets in the script.
+    let mut moved = sc("bad name");
+    for g in ["SG-Alpha", "SG-Beta"] {
+        moved["assignments"].as_array_mut().unwrap().push(json!({"target": {"@odata.type": "#microsoft.graph.groupAssignmentTarget", "groupId": format!("@group:{g}")}}));
+    }
+    put(&repo, "tenants/dev/settings-catalog/a.json", &moved);
+    write_files(
+        &repo,
+        &[(
+            "tenants/dev/powershell-scripts/map-share.ps1",
+            &format!("# Maps the share.\n# Owner: desktop team\n\n{script}"),
+        )],
+    );
+    let after = sarif_of(&repo, &[]);
+    let naming_after = result_of(&after, "hygiene/naming-convention", "\"bad name\"");
+    assert!(line_of(naming_after) > line_of(naming), "the name moved");
+    assert_eq!(fingerprint_of(naming_after), fingerprint_of(naming));
+    let secrets_after: Vec<&Value> = after
+        .iter()
+        .filter(|r| r["ruleId"] == "secrets/credential")
+        .collect();
+    for (a, b) in secrets.iter().zip(&secrets_after) {
+        assert_eq!(line_of(b), line_of(a) + 3);
+        assert_eq!(fingerprint_of(b), fingerprint_of(a));
+    }
+    assert_ne!(fingerprint_of(secrets[0]), fingerprint_of(secrets[1]));
+}
+
+#[test]
+fn the_markdown_report_says_not_run_for_a_control_whose_rules_judged_nothing() {
+    let (_tmp, repo) = guarded_repo();
+    let line = |md: &str, control: &str| -> String {
+        md.lines()
+            .find(|l| l.contains(&format!("**{control}**")))
+            .unwrap_or_else(|| panic!("no {control}: {md}"))
+            .to_string()
+    };
+    // All three CA policies are there and pass: judged, nothing found.
+    let r = run(&repo, &["lint", "--format", "markdown"]);
+    assert!(
+        line(&r.stdout, "MS.AAD.1.1v1").contains("✅ no findings"),
+        "{}",
+        r.stdout
+    );
+    // A pull request that touches only a settings-catalog policy: the CA rules judged
+    // nothing, which is not the same as finding nothing.
+    git(&repo, &["checkout", "-q", "-b", "describe"]);
+    let mut c: Value = serde_json::from_str(&with_setting("WIN-SC-C", 2)).unwrap();
+    c["description"] = json!("described");
+    put(&repo, "tenants/dev/settings-catalog/c.json", &c);
+    commit_all(&repo, "describe C");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "markdown"]);
+    for control in ["MS.AAD.1.1v1", "MS.AAD.2.1v1", "MS.AAD.3.2v1"] {
+        let l = line(&r.stdout, control);
+        assert!(
+            l.contains("➖ not run") && l.contains("(not run)") && !l.contains("no findings"),
+            "{l}"
+        );
+    }
+    // An environment without conditional access policies: not run either.
+    let (_tmp2, bare) = new_repo();
+    put(
+        &bare,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    let r = run(&bare, &["lint", "--format", "markdown"]);
+    let l = line(&r.stdout, "MS.AAD.1.1v1");
+    assert!(l.contains("➖ not run: no policy its rules judge"), "{l}");
+    // A deletion that the rule reports: findings.
+    git(
+        &repo,
+        &["rm", "-q", "tenants/dev/conditional-access/ca002.json"],
+    );
+    commit_all(&repo, "drop CA002");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "markdown"]);
+    assert!(
+        line(&r.stdout, "MS.AAD.1.1v1").contains("❌ findings"),
+        "{}",
+        r.stdout
+    );
+}
+
+#[test]
+fn a_change_adding_the_first_ca_policies_gets_the_ca_findings() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    commit_all(&repo, "base: no conditional access exported");
+    git(&repo, &["checkout", "-q", "-b", "add-ca"]);
+    write_files(
+        &repo,
+        &[(
+            "tenants/dev/conditional-access/ca001.json",
+            &ca("CA001-Global-RequireMFA", json!({})),
+        )],
+    );
+    git(&repo, &["add", "-A"]);
+    let staged = run(&repo, &["lint", "--staged", "--format", "json"]);
+    commit_all(&repo, "export conditional access");
+    let pr = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    for r in [staged, pr] {
+        assert_eq!(r.code, 1, "{r:?}");
+        let f = findings(&r.stdout);
+        let mut rules: Vec<String> = environment_findings(&f)
+            .into_iter()
+            .map(|(rule, message)| {
+                assert!(!message.contains("caused by"), "{message}");
+                rule
+            })
+            .collect();
+        rules.sort();
+        assert_eq!(
+            rules,
+            [
+                "conditional-access/high-risk-blocked",
+                "conditional-access/high-risk-blocked",
+                "conditional-access/legacy-auth-blocked",
+            ],
+            "{f:#?}"
+        );
+    }
 }

@@ -116,6 +116,11 @@ pub struct EnvData {
     /// Pull-request and staged mode: the changed policy files, which environment helpers
     /// focus on (their findings are the ones kept).
     pub focus: Option<HashSet<String>>,
+    /// Kinds this environment keeps in the repository (`ctx.manages(kind)`): kinds it holds a
+    /// policy of, and for the head in pull-request and staged mode also the kinds the base
+    /// held, so that a change deleting every policy of a kind is judged instead of looking
+    /// unexported.
+    pub managed: HashSet<&'static str>,
 }
 
 /// The document a per-policy rule runs on.
@@ -420,6 +425,12 @@ pub fn register(engine: &mut Engine) {
                 },
                 Some(SymbolicRef::Unresolved(..)) => Dynamic::FALSE,
                 None => Dynamic::UNIT,
+            }
+        })
+        .register_fn("manages", |c: &mut Ctx, kind: &str| -> RhaiResult<bool> {
+            match crate::policy::kinds::by_name(kind) {
+                Some(k) => Ok(c.0.env.managed.contains(k.name)),
+                None => Err(rt_err(format!("ctx.manages: {kind:?} is not a kind name"))),
             }
         })
         .register_fn("duplicates", |c: &mut Ctx| -> Array {

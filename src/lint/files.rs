@@ -58,28 +58,9 @@ impl Snapshot {
         commit: ObjectId,
         label: String,
     ) -> Result<Snapshot, StoreError> {
-        Self::at_commit_below(store, commit, label, LISTED)
-    }
-
-    /// Configuration, rules and exceptions of a commit (not its policies): what a pull request
-    /// is judged by.
-    pub fn governance_at(
-        store: &Store,
-        commit: ObjectId,
-        label: String,
-    ) -> Result<Snapshot, StoreError> {
-        Self::at_commit_below(store, commit, label, &LISTED[1..])
-    }
-
-    fn at_commit_below(
-        store: &Store,
-        commit: ObjectId,
-        label: String,
-        prefixes: &[&str],
-    ) -> Result<Snapshot, StoreError> {
         let tree = store.commit_tree(commit)?;
         let mut files = BTreeMap::new();
-        for prefix in prefixes {
+        for prefix in LISTED {
             for f in store.list_files(tree, prefix)? {
                 files.insert(join(prefix, &f.path), Some(f.id));
             }

@@ -168,6 +168,66 @@ impl Finding {
     }
 }
 
+/// The key of TenantGate's fingerprint in SARIF `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "tenantgateFinding/v1";
+
+/// The end of a pull-request finding caused by a deletion (see `run::judge_change`): not part
+/// of what the finding is.
+pub const DELETION_NOTE: &str = " (caused by this change deleting ";
+
+/// A message as fingerprints see it: the deletion note dropped, runs of digits as `0` (an age
+/// in days, a count, a value that moved on), whitespace collapsed.
+pub fn normalized_message(message: &str) -> String {
+    let message = match message.find(DELETION_NOTE) {
+        Some(i) if message.ends_with(')') => &message[..i],
+        _ => message,
+    };
+    let mut out = String::with_capacity(message.len());
+    let mut digits = false;
+    for word in message.split_whitespace() {
+        if !out.is_empty() {
+            out.push(' ');
+            digits = false;
+        }
+        for c in word.chars() {
+            if c.is_ascii_digit() {
+                if !digits {
+                    out.push('0');
+                }
+                digits = true;
+            } else {
+                out.push(c);
+                digits = false;
+            }
+        }
+    }
+    out
+}
+
+impl Finding {
+    /// What the finding is, whatever line it is on: the SHA-256 of the rule id, the path, the
+    /// JSON pointer and the [normalized message](normalized_message), as 32 hex digits. Lines
+    /// and columns are left out, so a finding keeps its fingerprint when other lines of its
+    /// file move; two findings of one rule, file and message (two secrets in one script) are
+    /// told apart by their order (`report::sarif` appends `:1`, `:2`, …).
+    pub fn fingerprint(&self) -> String {
+        let mut ctx = ring::digest::Context::new(&ring::digest::SHA256);
+        for part in [
+            self.rule.as_str(),
+            self.path.as_str(),
+            self.pointer.as_deref().unwrap_or(""),
+            &normalized_message(&self.message),
+        ] {
+            ctx.update(&(part.len() as u64).to_le_bytes());
+            ctx.update(part.as_bytes());
+        }
+        ctx.finish().as_ref()[..16]
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect()
+    }
+}
+
 /// Is `id` a valid rule id: `area/name`, each part kebab-case (`[a-z0-9]` words joined by `-`)?
 pub fn valid_rule_id(id: &str) -> bool {
     fn part(s: &str) -> bool {
@@ -257,6 +317,48 @@ mod tests {
         ] {
             assert!(!valid_rule_id(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn fingerprints_ignore_positions_numbers_and_the_deletion_note() {
+        let f = Finding::new(
+            "conditional-access/report-only-age",
+            Severity::Warning,
+            "tenants/dev/conditional-access/ca007.json",
+            "\"CA007\" has been report-only for 45 days",
+        )
+        .with_pointer("/state")
+        .at(12, 3);
+        let fp = f.fingerprint();
+        assert_eq!(fp.len(), 32);
+        assert!(fp.bytes().all(|b| b.is_ascii_hexdigit()));
+        let mut later = f.clone().at(40, 5);
+        later.message = "\"CA007\" has  been report-only for 46 days".into();
+        assert_eq!(later.fingerprint(), fp);
+        let mut noted = f.clone();
+        noted
+            .message
+            .push_str(" (caused by this change deleting tenants/dev/x.json)");
+        assert_eq!(noted.fingerprint(), fp);
+        // Anything that says which finding it is changes it.
+        for other in [
+            f.clone().with_pointer("/displayName"),
+            Finding {
+                path: "tenants/prod/conditional-access/ca007.json".into(),
+                ..f.clone()
+            },
+            Finding {
+                rule: "custom/x".into(),
+                ..f.clone()
+            },
+            Finding {
+                message: "\"CA-Pilot\" has been report-only for 45 days".into(),
+                ..f.clone()
+            },
+        ] {
+            assert_ne!(other.fingerprint(), fp, "{other:?}");
+        }
+        assert_eq!(normalized_message(" a  12 b7c 3.5\n"), "a 0 b0c 0.0");
     }
 
     #[test]

@@ -24,7 +24,10 @@ pub mod spans;
 pub mod testing;
 
 pub use engine::Limits;
-pub use finding::{Counts, FailOn, Finding, Severity, Waiver, ids, valid_rule_id};
+pub use finding::{
+    Counts, FINGERPRINT_KEY, FailOn, Finding, Severity, Waiver, ids, normalized_message,
+    valid_rule_id,
+};
 pub use run::{Input, Outcome, Request, lint};
 
 /// A finding the engine reports itself (not a Rhai rule), documented like rules are.

@@ -94,6 +94,9 @@ pub struct Outcome {
     pub envs: Vec<EnvReport>,
     /// The rules that ran.
     pub rules: Vec<Rule>,
+    /// Rule id → how many policies the rule judged (see [`Checked::judged`]); a rule at `0`
+    /// judged nothing, which is not the same as finding nothing.
+    pub judged: BTreeMap<String, usize>,
     /// The files linted, and where configuration and rules came from.
     pub head: Snapshot,
     pub governance: Snapshot,
@@ -415,6 +418,32 @@ struct Shared<'a> {
     limits: &'a Limits,
     settings: &'a Value,
     failures: Vec<Mutex<RuleFailures>>,
+    /// Per rule: how many policies it judged.
+    judged: Vec<AtomicUsize>,
+}
+
+impl<'a> Shared<'a> {
+    fn new(
+        rules: &'a [Rule],
+        lib: &'a rhai::module_resolvers::StaticModuleResolver,
+        limits: &'a Limits,
+        settings: &'a Value,
+    ) -> Shared<'a> {
+        Shared {
+            rules,
+            lib,
+            limits,
+            settings,
+            failures: rules.iter().map(|_| Mutex::default()).collect(),
+            judged: rules.iter().map(|_| AtomicUsize::new(0)).collect(),
+        }
+    }
+
+    /// The same rules with failures and counts of their own, for runs whose failures are
+    /// not reported (the base of a pull request).
+    fn quiet(&self) -> Shared<'a> {
+        Shared::new(self.rules, self.lib, self.limits, self.settings)
+    }
 }
 
 impl Shared<'_> {
@@ -550,11 +579,13 @@ impl<'a> Worker<'a> {
         func: &str,
         target: &str,
         args: (Dynamic, Ctx),
+        policies: usize,
     ) -> Option<Vec<RawFinding>> {
         if self.shared.stopped(i) {
             self.shared.skip(i);
             return None;
         }
+        self.shared.judged[i].fetch_add(policies, Ordering::Relaxed);
         let c = &self.compiled[i];
         self.deadline.start(self.shared.limits.timeout);
         let started = std::time::Instant::now();
@@ -768,7 +799,7 @@ impl Worker<'_> {
             if rule.scope != RuleScope::Policy || !rule.applies_to(p.kind.name) {
                 continue;
             }
-            let Some(raws) = self.call(i, "check", &p.path, (view.clone(), ctx.clone())) else {
+            let Some(raws) = self.call(i, "check", &p.path, (view.clone(), ctx.clone()), 1) else {
                 continue;
             };
             for raw in raws {
@@ -795,16 +826,20 @@ impl Worker<'_> {
     }
 
     /// Run environment rule `i` over `env`.
-    fn environment(&self, i: usize, env: &Arc<EnvData>, head: &Snapshot) -> Vec<RawFinding> {
+    fn environment(&self, i: usize, env: &Arc<EnvData>, docs: Docs<'_>) -> Vec<RawFinding> {
         let rule = &self.shared.rules[i];
-        let snapshot = Arc::new(head.clone());
+        let main = Arc::new(docs.main.clone());
+        let other = docs.other.map(|(s, paths)| (Arc::new(s.clone()), paths));
         let policies: rhai::Array = env
             .entries
             .iter()
             .filter(|e| rule.applies_to(e.kind))
             .map(|e| {
-                let snapshot = snapshot.clone();
-                let file = head.file(&e.path);
+                let snapshot = match &other {
+                    Some((s, paths)) if paths.contains(&e.path) => s.clone(),
+                    _ => main.clone(),
+                };
+                let file = snapshot.file(&e.path);
                 // Read on first use: most environment rules never open most policies.
                 let view = PolicyView::lazy(Arc::new(move || {
                     let file = file.as_ref().ok_or("the file is gone")?;
@@ -833,11 +868,13 @@ impl Worker<'_> {
             crate::policy::env_dir(&env.env),
             env.env
         );
+        let shown = policies.len();
         self.call(
             i,
             "check_all",
             &target,
             (Dynamic::from_array(policies), ctx),
+            shown,
         )
         .unwrap_or_default()
     }
@@ -862,11 +899,26 @@ pub struct CheckScope<'a> {
     pub head: &'a Snapshot,
     pub envs: Vec<String>,
     /// Pull-request and staged mode: the changed paths (added, modified, deleted) below
-    /// `tenants/`. Per-policy rules run on changed policies only; environment findings are
-    /// kept when they touch a changed path.
+    /// `tenants/`. Per-policy rules run on changed policies only.
     pub changed: Option<&'a BTreeSet<String>>,
+    /// Pull-request and staged mode: what the change is compared with (the merge base, or
+    /// HEAD for the index; an empty snapshot before the first commit). Environment rules judge
+    /// the head's whole environment and the base's, and only findings new in the head are
+    /// kept. Without it, environment findings are kept when they touch a changed path.
+    pub base: Option<&'a Snapshot>,
     pub history: Option<Arc<dyn History>>,
     pub threads: Option<usize>,
+}
+
+/// What [`check_run`] found.
+pub struct Checked {
+    /// Not yet waived.
+    pub findings: Vec<Finding>,
+    pub envs: Vec<EnvReport>,
+    /// Rule id → how many policies the rule judged: per-policy rules, the policies it was
+    /// called on; environment rules, the policies of its kinds it was shown. `0`: it judged
+    /// nothing (no policy of its kinds, nothing of its kinds changed, or it was stopped).
+    pub judged: BTreeMap<String, usize>,
 }
 
 /// Run the rules of `prepared` over the environments of `scope`: findings (not yet waived)
@@ -876,18 +928,354 @@ pub fn check(
     scope: &CheckScope<'_>,
     cache: &mut FactsCache,
 ) -> Result<(Vec<Finding>, Vec<EnvReport>), LintError> {
-    let shared = Shared {
-        rules: &prepared.rules.rules,
-        lib: &prepared.rules.lib,
-        limits: &prepared.rules.limits,
-        settings: &prepared.settings,
-        failures: prepared
-            .rules
-            .rules
-            .iter()
-            .map(|_| Mutex::default())
-            .collect(),
+    check_run(prepared, scope, cache).map(|c| (c.findings, c.envs))
+}
+
+fn cache_keys(policies: &[PolicyFile]) -> Vec<Option<cache::Key>> {
+    policies
+        .iter()
+        .map(|p| {
+            Some(cache::Key {
+                blob: p.file.id?,
+                sides: p.sides.iter().map(|(_, s)| s.id).collect::<Option<_>>()?,
+            })
+        })
+        .collect()
+}
+
+/// Names of directory objects (groups, scope tags, …) by reference word, lower case; a word
+/// is left out when its kind has no folder in the environment (not exported).
+fn directory_of(
+    snap: &Snapshot,
+    env: &str,
+    policies: &[PolicyFile],
+    facts: &[Option<Arc<Facts>>],
+) -> HashMap<&'static str, HashSet<String>> {
+    let mut directory: HashMap<&'static str, HashSet<String>> = HashMap::new();
+    for (p, f) in policies.iter().zip(facts) {
+        if let (Some(target), Some(f)) = (p.kind.directory, f) {
+            directory
+                .entry(target.word())
+                .or_default()
+                .insert(f.name.to_lowercase());
+        }
+    }
+    for k in kinds::KINDS {
+        if let Some(t) = k.directory
+            && snap
+                .list(&format!("{}/{}", crate::policy::env_dir(env), k.name))
+                .is_empty()
+        {
+            directory.remove(t.word());
+        }
+    }
+    directory
+}
+
+fn entries_of(policies: &[PolicyFile], facts: Vec<Option<Arc<Facts>>>) -> Vec<Entry> {
+    policies
+        .iter()
+        .zip(facts)
+        .filter_map(|(p, f)| {
+            Some(Entry {
+                path: p.path.clone(),
+                kind: p.kind.name,
+                facts: f?,
+            })
+        })
+        .collect()
+}
+
+/// Facts of `policies` (files of `snap`): from the cache by blob id, else read (facts only)
+/// and added to the cache.
+fn facts_from(
+    pool: &rayon::ThreadPool,
+    shared: &Shared<'_>,
+    snap: &Snapshot,
+    env: &Arc<EnvData>,
+    policies: &[PolicyFile],
+    cache: &mut FactsCache,
+) -> Vec<Option<Arc<Facts>>> {
+    let keys = cache_keys(policies);
+    let mut facts: Vec<Option<Arc<Facts>>> = keys
+        .iter()
+        .map(|k| k.as_ref().and_then(|k| cache.get(k).cloned()))
+        .collect();
+    let pending: Vec<usize> = (0..policies.len())
+        .filter(|&i| facts[i].is_none())
+        .collect();
+    let done = run_jobs(pool, shared, snap, env, policies, &pending, &|_| {
+        Work::Facts
+    });
+    for (&i, d) in pending.iter().zip(done) {
+        if let (Some(f), Some(k)) = (&d.facts, &keys[i]) {
+            cache.insert(k.clone(), f.clone());
+        }
+        facts[i] = d.facts;
+    }
+    facts
+}
+
+/// Where environment rules read documents from: `main`, except the paths of `other`, which
+/// are read from its snapshot (a deleted policy restored from the base).
+#[derive(Clone, Copy)]
+struct Docs<'a> {
+    main: &'a Snapshot,
+    other: Option<(&'a Snapshot, &'a HashSet<String>)>,
+}
+
+/// Environment rules `rules` over `data`, on the calling (pool) thread.
+fn run_env_rules(
+    shared: &Shared<'_>,
+    rules: &[usize],
+    data: &Arc<EnvData>,
+    docs: Docs<'_>,
+) -> Vec<(usize, Vec<RawFinding>)> {
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    let w = Worker::new(shared);
+    rules
+        .iter()
+        .map(|&i| (i, w.environment(i, data, docs)))
+        .collect()
+}
+
+/// How findings of one run are matched with another's: rule, path, pointer and message.
+type FindingKey = (usize, String, String, String);
+
+fn finding_key(i: usize, r: &RawFinding, root: &str) -> FindingKey {
+    (
+        i,
+        r.path.clone().unwrap_or_else(|| root.to_string()),
+        r.pointer.clone().unwrap_or_default(),
+        r.message.clone(),
+    )
+}
+
+/// Keep the findings of environment rule `i` that name a path inside the environment; the
+/// others are the rule's error.
+fn inside_env(shared: &Shared<'_>, i: usize, root: &str, raws: Vec<RawFinding>) -> Vec<RawFinding> {
+    raws.into_iter()
+        .filter(|r| {
+            let path = r.path.as_deref().unwrap_or(root);
+            let ok = path == root || path.starts_with(&format!("{root}/"));
+            if !ok {
+                shared.fail(
+                    i,
+                    root,
+                    format!("a finding names {path:?}, which is not in {root}/"),
+                    None,
+                    None,
+                    false,
+                );
+            }
+            ok
+        })
+        .collect()
+}
+
+/// An environment of the head, ready for its environment rules.
+struct HeadEnv<'a> {
+    env: &'a str,
+    data: &'a Arc<EnvData>,
+    /// The base's policy files of the environment.
+    base_policies: &'a [PolicyFile],
+}
+
+/// Pull-request and staged mode: judge the environment rules on the head's whole environment
+/// and on the base's, with the same rules, and keep the head's findings that the base does
+/// not have. A new finding that goes away when the policies this change deletes are put back
+/// is caused by the deletion, and says so.
+#[allow(clippy::too_many_arguments)]
+fn judge_change(
+    pool: &rayon::ThreadPool,
+    shared: &Shared<'_>,
+    scope: &CheckScope<'_>,
+    base: &Snapshot,
+    changed: &BTreeSet<String>,
+    head: &HeadEnv<'_>,
+    env_rules: &[usize],
+    cache: &mut FactsCache,
+) -> Vec<(usize, RawFinding)> {
+    let root = crate::policy::env_dir(head.env);
+    let prefix = format!("{root}/");
+    // What changed in this environment, by kind: a rule none of whose kinds changed (nor a
+    // directory kind, which `ctx.known` answers from) sees the same input on both sides.
+    let changed_kinds: HashSet<&str> = changed
+        .range(prefix.clone()..)
+        .take_while(|p| p.starts_with(&prefix))
+        .filter_map(|p| p[prefix.len()..].split_once('/').map(|(k, _)| k))
+        .collect();
+    let directory_changed = changed_kinds
+        .iter()
+        .any(|k| kinds::by_name(k).is_some_and(|k| k.directory.is_some()));
+    let rules: Vec<usize> = env_rules
+        .iter()
+        .copied()
+        .filter(|&i| {
+            directory_changed || changed_kinds.iter().any(|k| shared.rules[i].applies_to(k))
+        })
+        .collect();
+    if rules.is_empty() {
+        return Vec::new();
+    }
+    let base_facts = facts_from(pool, shared, base, head.data, head.base_policies, cache);
+    let base_directory = directory_of(base, head.env, head.base_policies, &base_facts);
+    let base_focus: HashSet<String> = head
+        .base_policies
+        .iter()
+        .filter(|p| {
+            changed.contains(&p.path) || p.sides.iter().any(|(_, s)| changed.contains(&s.path))
+        })
+        .map(|p| p.path.clone())
+        .collect();
+    let base_entries = entries_of(head.base_policies, base_facts);
+    let base_data = Arc::new(EnvData {
+        env: head.env.to_string(),
+        entries: base_entries.clone(),
+        directory: base_directory,
+        history: scope.history.clone(),
+        conflict_limit: head.data.conflict_limit,
+        focus: Some(base_focus),
+        // The base manages what it holds: a change that adds an environment's first policies
+        // of a kind brings in the findings about that kind.
+        managed: head.base_policies.iter().map(|p| p.kind.name).collect(),
+    });
+    // The base's failures are not the head's: a rule error is reported from the head's run.
+    let quiet = shared.quiet();
+    let head_docs = Docs {
+        main: scope.head,
+        other: None,
     };
+    let base_docs = Docs {
+        main: base,
+        other: None,
+    };
+    let (head_raw, base_raw) = pool.install(|| {
+        rayon::join(
+            || run_env_rules(shared, &rules, head.data, head_docs),
+            || run_env_rules(&quiet, &rules, &base_data, base_docs),
+        )
+    });
+    let before: HashSet<FindingKey> = base_raw
+        .iter()
+        .flat_map(|(i, raws)| raws.iter().map(|r| finding_key(*i, r, &root)))
+        .collect();
+    let mut new: Vec<(usize, RawFinding)> = Vec::new();
+    for (i, raws) in head_raw {
+        for r in inside_env(shared, i, &root, raws) {
+            if !before.contains(&finding_key(i, &r, &root)) {
+                new.push((i, r));
+            }
+        }
+    }
+    // Which of them the deletions caused: judge again with the deleted policies put back.
+    let deleted: Vec<&Entry> = base_entries
+        .iter()
+        .filter(|e| !scope.head.contains(&e.path))
+        .collect();
+    let mut again: Vec<usize> = new.iter().map(|(i, _)| *i).collect();
+    again.dedup();
+    again.retain(|&i| deleted.iter().any(|e| shared.rules[i].applies_to(e.kind)));
+    if again.is_empty() {
+        return new;
+    }
+    let mut back: HashMap<usize, (Vec<String>, HashSet<FindingKey>)> = HashMap::new();
+    let runs: Vec<(usize, Arc<EnvData>, HashSet<String>)> = again
+        .iter()
+        .map(|&i| {
+            let restored: Vec<&Entry> = deleted
+                .iter()
+                .copied()
+                .filter(|e| shared.rules[i].applies_to(e.kind))
+                .collect();
+            let paths: HashSet<String> = restored.iter().map(|e| e.path.clone()).collect();
+            let mut entries = head.data.entries.clone();
+            entries.extend(restored.iter().map(|e| (*e).clone()));
+            entries.sort_by(|a, b| a.path.cmp(&b.path));
+            let mut focus = head.data.focus.clone().unwrap_or_default();
+            focus.extend(paths.iter().cloned());
+            let data = Arc::new(EnvData {
+                env: head.env.to_string(),
+                entries,
+                directory: head.data.directory.clone(),
+                history: scope.history.clone(),
+                conflict_limit: head.data.conflict_limit,
+                focus: Some(focus),
+                managed: head.data.managed.clone(),
+            });
+            (i, data, paths)
+        })
+        .collect();
+    let results: Vec<(usize, Vec<RawFinding>)> = pool.install(|| {
+        let w = Worker::new(&quiet);
+        runs.iter()
+            .map(|(i, data, paths)| {
+                let docs = Docs {
+                    main: scope.head,
+                    other: Some((base, paths)),
+                };
+                (*i, w.environment(*i, data, docs))
+            })
+            .collect()
+    });
+    for ((i, raws), (_, _, paths)) in results.into_iter().zip(&runs) {
+        let mut list: Vec<String> = paths.iter().cloned().collect();
+        list.sort();
+        let keys = raws.iter().map(|r| finding_key(i, r, &root)).collect();
+        back.insert(i, (list, keys));
+    }
+    for (i, r) in &mut new {
+        let Some((paths, keys)) = back.get(i) else {
+            continue;
+        };
+        if keys.contains(&finding_key(*i, r, &root)) {
+            continue;
+        }
+        let what = match paths.as_slice() {
+            [one] => one.clone(),
+            more => {
+                let shown: Vec<&str> = more.iter().take(3).map(String::as_str).collect();
+                let rest = if more.len() > 3 {
+                    format!(", and {} more", more.len() - 3)
+                } else {
+                    String::new()
+                };
+                format!("{} policies: {}{rest}", more.len(), shown.join(", "))
+            }
+        };
+        r.message = format!("{}{}{what})", r.message, super::finding::DELETION_NOTE);
+    }
+    new
+}
+
+/// Turn an environment rule's finding into a [`Finding`].
+fn place_env_finding(rule: &Rule, r: RawFinding, root: &str, head: &Snapshot) -> Finding {
+    let path = r.path.clone().unwrap_or_else(|| root.to_string());
+    let mut f = Finding::new(&rule.id, severity_of(rule, r.severity), &path, r.message);
+    f.help = r.help;
+    f.related = r.related;
+    f.line = r.line;
+    f.column = r.line.map(|_| r.column.unwrap_or(1));
+    if path.ends_with(".json") && head.contains(&path) {
+        f.pointer = Some(r.pointer.unwrap_or_default());
+    }
+    f
+}
+
+/// [`check`], and how much each rule judged.
+pub fn check_run(
+    prepared: &Prepared,
+    scope: &CheckScope<'_>,
+    cache: &mut FactsCache,
+) -> Result<Checked, LintError> {
+    let shared = Shared::new(
+        &prepared.rules.rules,
+        &prepared.rules.lib,
+        &prepared.rules.limits,
+        &prepared.settings,
+    );
     let pool = pool(scope.threads)?;
     let mut findings = Vec::new();
     let mut reports = Vec::new();
@@ -899,23 +1287,26 @@ pub fn check(
                     .is_some_and(|x| x.starts_with(&format!("{path}/")))
         })
     };
+    // Compared with a base: pull-request and staged mode.
+    let compare = scope.changed.zip(scope.base);
     for env in &scope.envs {
         let (policies, mut env_findings) = list_env(scope.head, env);
         env_findings.retain(|f| is_changed(&f.path));
+        let base_policies = match compare {
+            Some((_, base)) => list_env(base, env).0,
+            None => Vec::new(),
+        };
+        let managed: HashSet<&'static str> = policies
+            .iter()
+            .chain(&base_policies)
+            .map(|p| p.kind.name)
+            .collect();
         let full: Vec<bool> = policies
             .iter()
             .map(|p| is_changed(&p.path) || p.sides.iter().any(|(_, s)| is_changed(&s.path)))
             .collect();
         // Facts: from the cache where the blob ids are known, else computed.
-        let keys: Vec<Option<cache::Key>> = policies
-            .iter()
-            .map(|p| {
-                Some(cache::Key {
-                    blob: p.file.id?,
-                    sides: p.sides.iter().map(|(_, s)| s.id).collect::<Option<_>>()?,
-                })
-            })
-            .collect();
+        let keys = cache_keys(&policies);
         let mut facts: Vec<Option<Arc<Facts>>> = keys
             .iter()
             .map(|k| k.as_ref().and_then(|k| cache.get(k).cloned()))
@@ -940,6 +1331,7 @@ pub fn check(
             history: scope.history.clone(),
             conflict_limit: 500,
             focus: None,
+            managed: managed.clone(),
         });
         let done = run_jobs(
             &pool,
@@ -953,32 +1345,14 @@ pub fn check(
         for (i, d) in pending.iter().zip(done) {
             facts[*i] = d.facts;
         }
-        let mut directory: HashMap<&'static str, HashSet<String>> = HashMap::new();
-        for (i, p) in policies.iter().enumerate() {
-            if let (Some(target), Some(f)) = (p.kind.directory, &facts[i]) {
-                directory
-                    .entry(target.word())
-                    .or_default()
-                    .insert(f.name.to_lowercase());
-            }
-        }
-        for k in kinds::KINDS {
-            if let Some(t) = k.directory
-                && scope
-                    .head
-                    .list(&format!("{}/{}", crate::policy::env_dir(env), k.name))
-                    .is_empty()
-            {
-                directory.remove(t.word());
-            }
-        }
         let env_data = Arc::new(EnvData {
             env: env.clone(),
             entries: Vec::new(),
-            directory,
+            directory: directory_of(scope.head, env, &policies, &facts),
             history: scope.history.clone(),
             conflict_limit: 500,
             focus: None,
+            managed: managed.clone(),
         });
         let jobs: Vec<usize> = (0..policies.len())
             .filter(|&i| full[i] || facts[i].is_none())
@@ -1003,67 +1377,58 @@ pub fn check(
                 facts[*i] = Some(f);
             }
         }
-        let entries: Vec<Entry> = policies
-            .iter()
-            .zip(facts)
-            .filter_map(|(p, f)| {
-                Some(Entry {
-                    path: p.path.clone(),
-                    kind: p.kind.name,
-                    facts: f?,
-                })
-            })
-            .collect();
         let env_data = Arc::new(EnvData {
             env: env.clone(),
-            entries,
+            entries: entries_of(&policies, facts),
             directory: env_data.directory.clone(),
             history: scope.history.clone(),
             conflict_limit: 500,
             focus,
+            managed,
         });
         // Environment rules, one call each.
         let env_rules: Vec<usize> = (0..shared.rules.len())
             .filter(|&i| shared.rules[i].scope == RuleScope::Environment)
             .collect();
-        let raw: Vec<(usize, Vec<RawFinding>)> = pool.install(|| {
-            let w = Worker::new(&shared);
-            env_rules
-                .iter()
-                .map(|&i| (i, w.environment(i, &env_data, scope.head)))
-                .collect()
-        });
         let root = crate::policy::env_dir(env);
-        let mut placed = Vec::new();
-        for (i, raws) in raw {
-            let rule = &shared.rules[i];
-            for r in raws {
-                let path = r.path.clone().unwrap_or_else(|| root.clone());
-                if path != root && !path.starts_with(&format!("{root}/")) {
-                    shared.fail(
-                        i,
-                        &root,
-                        format!("a finding names {path:?}, which is not in {root}/"),
-                        None,
-                        None,
-                        false,
-                    );
-                    continue;
-                }
-                if !(is_changed(&path) || r.related.iter().any(|x| is_changed(x))) {
-                    continue;
-                }
-                let mut f = Finding::new(&rule.id, severity_of(rule, r.severity), &path, r.message);
-                f.help = r.help;
-                f.related = r.related;
-                f.line = r.line;
-                f.column = r.line.map(|_| r.column.unwrap_or(1));
-                if path.ends_with(".json") && scope.head.contains(&path) {
-                    f.pointer = Some(r.pointer.unwrap_or_default());
-                }
-                placed.push(f);
+        let kept: Vec<(usize, RawFinding)> = match compare {
+            Some((changed, base)) => judge_change(
+                &pool,
+                &shared,
+                scope,
+                base,
+                changed,
+                &HeadEnv {
+                    env,
+                    data: &env_data,
+                    base_policies: &base_policies,
+                },
+                &env_rules,
+                cache,
+            ),
+            None => {
+                let docs = Docs {
+                    main: scope.head,
+                    other: None,
+                };
+                let raw = pool.install(|| run_env_rules(&shared, &env_rules, &env_data, docs));
+                raw.into_iter()
+                    .flat_map(|(i, raws)| {
+                        inside_env(&shared, i, &root, raws)
+                            .into_iter()
+                            .map(move |r| (i, r))
+                    })
+                    .filter(|(_, r)| {
+                        is_changed(r.path.as_deref().unwrap_or(&root))
+                            || r.related.iter().any(|x| is_changed(x))
+                    })
+                    .collect()
             }
-        }
+        };
+        let mut placed: Vec<Finding> = kept
+            .into_iter()
+            .map(|(i, r)| place_env_finding(&shared.rules[i], r, &root, scope.head))
+            .collect();
         place_by_pointer(scope.head, &policies, &mut placed);
         env_findings.extend(placed);
         reports.push(EnvReport {
@@ -1074,7 +1439,17 @@ pub fn check(
         findings.extend(env_findings);
     }
     findings.extend(shared.findings());
-    Ok((findings, reports))
+    let judged = shared
+        .rules
+        .iter()
+        .zip(&shared.judged)
+        .map(|(r, n)| (r.id.clone(), n.load(Ordering::Relaxed)))
+        .collect();
+    Ok(Checked {
+        findings,
+        envs: reports,
+        judged,
+    })
 }
 
 /// Give line and column to findings on JSON files that have a pointer but no line yet.
@@ -1253,14 +1628,17 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
                 )?),
                 None => None,
             };
-            let changed = match &base {
-                Some(b) => diff_listings(b, &head, TENANTS_DIR),
-                None => head.list(TENANTS_DIR).into_iter().map(|f| f.path).collect(),
-            };
+            // Before the first commit everything staged is new: compared with nothing.
+            let base = base.unwrap_or_else(|| {
+                let mut empty = Snapshot::memory(BTreeMap::new());
+                empty.label = "no commit yet".into();
+                empty
+            });
+            let changed = diff_listings(&base, &head, TENANTS_DIR);
             (
                 head,
                 "index (staged changes)".to_string(),
-                base.map(|b| (b, false)),
+                Some((base, false)),
                 Some(changed),
             )
         }
@@ -1275,7 +1653,8 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
                 LintError::Usage(format!("{base_rev} and {rev} have no common ancestor"))
             })?;
             let head = Snapshot::at_commit(store, head_id, format!("{rev} {}", short(&head_id)))?;
-            let base = Snapshot::governance_at(store, mb, format!("merge base {}", short(&mb)))?;
+            // The base's policies too: environment rules judge both sides.
+            let base = Snapshot::at_commit(store, mb, format!("merge base {}", short(&mb)))?;
             let changed: BTreeSet<String> = store
                 .changed_files(Some(mb), head_id, TENANTS_DIR)?
                 .into_iter()
@@ -1363,18 +1742,21 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
         head: &head,
         envs,
         changed: changed.as_ref(),
+        base: base.as_ref().map(|(b, _)| b),
         history,
         threads: req.threads,
     };
-    let (found, envs) = check(&prepared, &scope, &mut cache)?;
+    let checked = check_run(&prepared, &scope, &mut cache)?;
     cache.save();
-    findings.extend(found);
+    findings.extend(checked.findings);
+    let envs = checked.envs;
     let findings = finish(&prepared, findings);
     Ok(Outcome {
         findings,
         fail_on: req.fail_on.unwrap_or(prepared.fail_on),
         envs,
         rules: prepared.rules.rules.clone(),
+        judged: checked.judged,
         head,
         governance,
         mode,
@@ -1423,6 +1805,7 @@ mod tests {
             head: &head,
             envs: vec!["dev".into()],
             changed: None,
+            base: None,
             history: None,
             threads: Some(1),
         };

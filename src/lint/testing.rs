@@ -276,6 +276,7 @@ fn run_case(file: &str, rule: &str, case: RawCase, rules: &RuleSet) -> CaseResul
         head: &head,
         envs: vec![case.env.clone()],
         changed: None,
+        base: None,
         history: Some(Arc::new(FixedHistory(history)) as Arc<dyn History>),
         threads: Some(1),
     };

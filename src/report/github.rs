@@ -1,5 +1,6 @@
 //! `--format github`: GitHub Actions workflow commands (`::error file=…,line=…::message`), which
-//! show as annotations on the pull request's files. Waived findings are notices.
+//! show as annotations on the pull request's files. Waived findings are notices; a finding
+//! about a folder is shown on the folder's first file (`super::folder_anchor`).
 
 use crate::lint::{Outcome, Severity};
 use std::io::Write;
@@ -23,14 +24,23 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             (None, Severity::Warning) => "warning",
             (None, Severity::Error) => "error",
         };
+        // A finding about a folder is annotated on the folder's first file.
+        let anchor = super::folder_anchor(outcome, f);
         let mut props = vec![format!(
             "file={}",
-            property(f.path.trim_start_matches("builtin:"))
+            property(
+                anchor
+                    .as_deref()
+                    .unwrap_or_else(|| f.path.trim_start_matches("builtin:"))
+            )
         )];
-        if let Some(l) = f.line {
+        if anchor.is_some() {
+            props.push("line=1".to_string());
+        }
+        if let Some(l) = f.line.filter(|_| anchor.is_none()) {
             props.push(format!("line={l}"));
         }
-        if let Some(c) = f.column {
+        if let Some(c) = f.column.filter(|_| anchor.is_none()) {
             props.push(format!("col={c}"));
         }
         let waived = if f.waived.is_some() { " (waived)" } else { "" };
@@ -39,6 +49,9 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
             property(&format!("{}{waived}", f.rule))
         ));
         let mut message = f.message.clone();
+        if anchor.is_some() {
+            message.push_str(&format!("\nabout the folder {}", f.path));
+        }
         if let Some(h) = &f.help {
             message.push_str(&format!("\nhelp: {h}"));
         }

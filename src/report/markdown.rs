@@ -1,9 +1,22 @@
 //! `--format markdown`: a pull-request comment. Findings in a table, waived ones folded away,
-//! and the baseline controls the rules help show (readiness, not certification).
+//! and the baseline controls the rules help show (readiness, not certification). A control
+//! whose rules judged no policy says "not run", never "no findings".
 
-use crate::lint::{Finding, Outcome, Severity};
+use crate::lint::{Finding, Outcome, Severity, ids};
 use std::collections::BTreeMap;
 use std::io::Write;
+
+/// A baseline control in the readiness table.
+#[derive(Default)]
+struct Control {
+    title: String,
+    /// Its rules, each marked when it failed or judged nothing.
+    rules: Vec<String>,
+    found: usize,
+    failed: bool,
+    /// Policies its rules judged, all together.
+    judged: usize,
+}
 
 /// Most rows shown; the rest are counted (a comment has a size limit).
 const MAX_ROWS: usize = 200;
@@ -102,15 +115,32 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         }
         writeln!(out, "\n</details>")?;
     }
-    // Baseline readiness: each control, and whether its rules found anything.
-    let mut controls: BTreeMap<String, (String, Vec<String>, usize)> = BTreeMap::new();
+    // Baseline readiness: each control, and whether its rules found anything, judged
+    // nothing, or failed.
+    let pr = outcome.envs.iter().any(|e| e.checked < e.policies);
+    let mut controls: BTreeMap<String, Control> = BTreeMap::new();
     for r in &outcome.rules {
         for c in &r.controls {
-            let e = controls
-                .entry(c.id.clone())
-                .or_insert_with(|| (c.title.clone(), Vec::new(), 0));
-            e.1.push(r.id.clone());
-            e.2 += counted.iter().filter(|f| f.rule == r.id).count();
+            let e = controls.entry(c.id.clone()).or_insert_with(|| Control {
+                title: c.title.clone(),
+                ..Control::default()
+            });
+            let found = counted.iter().filter(|f| f.rule == r.id).count();
+            let failed = counted
+                .iter()
+                .any(|f| f.rule == ids::RULE_ERROR && f.path == r.file);
+            let judged = outcome.judged.get(&r.id).copied().unwrap_or(0);
+            e.found += found;
+            e.failed |= failed;
+            e.judged += judged;
+            let note = if failed {
+                " (failed)"
+            } else if judged == 0 && found == 0 {
+                " (not run)"
+            } else {
+                ""
+            };
+            e.rules.push(format!("`{}`{note}", r.id));
         }
     }
     if !controls.is_empty() {
@@ -120,18 +150,32 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         )?;
         writeln!(out, "| control | | rules |")?;
         writeln!(out, "|---|---|---|")?;
-        for (id, (title, rules, found)) in &controls {
-            let status = if *found == 0 {
-                "✅ no findings"
-            } else {
+        for (id, c) in &controls {
+            let status = if c.found > 0 {
                 "❌ findings"
+            } else if c.failed {
+                "⚠️ not judged: a rule failed"
+            } else if c.judged == 0 && pr {
+                "➖ not run: this change has no policy its rules judge"
+            } else if c.judged == 0 {
+                "➖ not run: no policy its rules judge"
+            } else {
+                "✅ no findings"
             };
-            let rules: Vec<String> = rules.iter().map(|r| format!("`{r}`")).collect();
             writeln!(
                 out,
                 "| **{id}** {} | {status} | {} |",
-                cell(title),
-                rules.join(", ")
+                cell(&c.title),
+                c.rules.join(", ")
+            )?;
+        }
+        if controls
+            .values()
+            .any(|c| c.rules.iter().any(|r| r.ends_with("(not run)")))
+        {
+            writeln!(
+                out,
+                "\n_(not run): the rule judged no policy here, so it found nothing without checking anything._"
             )?;
         }
         writeln!(out, "\n</details>")?;

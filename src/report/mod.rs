@@ -9,7 +9,7 @@ mod sarif;
 mod text;
 
 use crate::lint::rules::{Control, Rule};
-use crate::lint::{NATIVE_RULES, Outcome, Severity};
+use crate::lint::{Finding, NATIVE_RULES, Outcome, Severity};
 use std::io::Write;
 
 /// Output formats of `tenantgate lint`.
@@ -92,4 +92,32 @@ pub fn summary_line(outcome: &Outcome) -> String {
         outcome.rules.len(),
         if outcome.failed() { "failed" } else { "passed" }
     )
+}
+
+/// Where code scanning and annotations can show a finding about a whole folder (a rule about
+/// a kind: `tenants/dev/conditional-access`), which they cannot place on a folder: the
+/// folder's first policy file (`.json`, else any file) in the files linted; when the folder
+/// is empty there (a change deleted every policy of the kind), the environment's
+/// `.tenantgate/state.json`. `None` when the finding is about a file, or the environment has
+/// no file left to show it on.
+pub fn folder_anchor(outcome: &Outcome, f: &Finding) -> Option<String> {
+    let path = f.path.as_str();
+    if !path.starts_with(&format!("{}/", crate::policy::TENANTS_DIR)) || outcome.head.contains(path)
+    {
+        return None;
+    }
+    let files = outcome.head.list(path);
+    let direct = |f: &&crate::lint::files::FileRef| !f.path[path.len() + 1..].contains('/');
+    if let Some(first) = files
+        .iter()
+        .filter(direct)
+        .find(|f| f.path.ends_with(".json"))
+        .or_else(|| files.first())
+    {
+        return Some(first.path.clone());
+    }
+    // tenants/<env>/<kind>: the environment's state file.
+    let env = path.split('/').nth(1)?;
+    let state = format!("{}/.tenantgate/state.json", crate::policy::env_dir(env));
+    outcome.head.contains(&state).then_some(state)
 }

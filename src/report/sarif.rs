@@ -1,15 +1,17 @@
 //! `--format sarif`: SARIF 2.1.0 for code scanning (GitHub, Azure DevOps). One run; the driver
 //! lists every rule that ran and the engine's own findings; waived findings carry an external
-//! suppression with the exception's justification.
+//! suppression with the exception's justification. Every result has a fingerprint
+//! (`partialFingerprints`, [`FINGERPRINT_KEY`]) that does not depend on its line, and a finding
+//! about a folder is shown at the folder's first file ([`super::folder_anchor`]).
 
 use super::RuleMeta;
-use crate::lint::{Finding, Outcome, Severity};
+use crate::lint::{FINGERPRINT_KEY, Finding, Outcome, Severity};
 use serde_sarif::sarif::{
     ArtifactLocation, Location, Message, MultiformatMessageString, PhysicalLocation, PropertyBag,
     Region, ReportingConfiguration, ReportingDescriptor, Result as SarifResult, ResultLevel, Run,
     Sarif, Suppression, Tool, ToolComponent,
 };
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 
 const SCHEMA: &str = "https://json.schemastore.org/sarif-2.1.0.json";
@@ -75,12 +77,18 @@ fn descriptor(r: &RuleMeta) -> ReportingDescriptor {
         .build()
 }
 
-fn location(f: &Finding) -> Location {
-    let uri = f.path.trim_start_matches("builtin:").to_string();
+/// Where a result is shown: its file, line and column; a finding about a folder at the
+/// folder's first file (`anchor`, line 1), since code scanning shows results on files only.
+fn location(f: &Finding, anchor: Option<&str>) -> Location {
+    let uri = anchor
+        .unwrap_or_else(|| f.path.trim_start_matches("builtin:"))
+        .to_string();
     let mut physical = PhysicalLocation::builder()
         .artifact_location(ArtifactLocation::builder().uri(uri).build())
         .build();
-    if let Some(line) = f.line {
+    if anchor.is_some() {
+        physical.region = Some(Region::builder().start_line(1).start_column(1).build());
+    } else if let Some(line) = f.line {
         physical.region = Some(
             Region::builder()
                 .start_line(line as i64)
@@ -91,8 +99,16 @@ fn location(f: &Finding) -> Location {
     Location::builder().physical_location(physical).build()
 }
 
-fn result(f: &Finding, index: Option<usize>) -> SarifResult {
+fn result(
+    f: &Finding,
+    index: Option<usize>,
+    fingerprint: String,
+    anchor: Option<&str>,
+) -> SarifResult {
     let mut text = f.message.clone();
+    if anchor.is_some() {
+        text.push_str(&format!("\nabout the folder {}", f.path));
+    }
     if let Some(h) = &f.help {
         text.push_str(&format!("\nhelp: {h}"));
     }
@@ -100,9 +116,10 @@ fn result(f: &Finding, index: Option<usize>) -> SarifResult {
         .rule_id(f.rule.clone())
         .level(level(f.severity))
         .message(Message::builder().text(text).build())
-        .locations(vec![location(f)])
+        .locations(vec![location(f, anchor)])
         .build();
     r.rule_index = index.map(|i| i as i64);
+    r.partial_fingerprints = Some(BTreeMap::from([(FINGERPRINT_KEY.to_string(), fingerprint)]));
     if !f.related.is_empty() {
         r.related_locations = Some(
             f.related
@@ -126,6 +143,12 @@ fn result(f: &Finding, index: Option<usize>) -> SarifResult {
         props.insert(
             "jsonPointer".to_string(),
             serde_json::Value::from(p.clone()),
+        );
+    }
+    if anchor.is_some() {
+        props.insert(
+            "folder".to_string(),
+            serde_json::Value::from(f.path.clone()),
         );
     }
     if !props.is_empty() {
@@ -157,10 +180,23 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         .version(env!("CARGO_PKG_VERSION").to_string())
         .rules(rules.iter().map(descriptor).collect::<Vec<_>>())
         .build();
+    // Findings come sorted by file and line: the n-th of one fingerprint stays the n-th.
+    let mut seen: HashMap<String, usize> = HashMap::new();
     let results: Vec<SarifResult> = outcome
         .findings
         .iter()
-        .map(|f| result(f, index.get(f.rule.as_str()).copied()))
+        .map(|f| {
+            let hash = f.fingerprint();
+            let n = seen.entry(hash.clone()).or_default();
+            *n += 1;
+            let anchor = super::folder_anchor(outcome, f);
+            result(
+                f,
+                index.get(f.rule.as_str()).copied(),
+                format!("{hash}:{n}"),
+                anchor.as_deref(),
+            )
+        })
         .collect();
     let run = Run::builder()
         .tool(Tool::builder().driver(driver).build())

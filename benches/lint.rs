@@ -8,7 +8,8 @@
 //! - the pre-commit hook's `lint --staged` with one staged file (goal < 300 ms), in process and,
 //!   when the release binary is built, as the hook runs it.
 //!
-//! `cargo bench --bench lint` (set `TENANTGATE_BENCH_POLICIES` for another count).
+//! `cargo bench --bench lint` (set `TENANTGATE_BENCH_POLICIES` for another count,
+//! `TENANTGATE_BENCH_KEEP=DIR` to keep the repository it builds).
 
 use serde_json::{Value, json};
 use std::path::Path;
@@ -237,7 +238,12 @@ fn main() {
     let threads = 2;
     let tmp = tempfile::tempdir().unwrap();
     let templates = templates(tmp.path());
-    let repo = tmp.path().join("policies");
+    // `TENANTGATE_BENCH_KEEP=DIR` builds the repository in DIR and leaves it there, to
+    // profile single runs of the command line against it.
+    let repo = match std::env::var_os("TENANTGATE_BENCH_KEEP") {
+        Some(dir) => std::path::PathBuf::from(dir),
+        None => tmp.path().join("policies"),
+    };
     std::fs::create_dir_all(repo.join("tenants/prod/settings-catalog")).unwrap();
     git(&repo, &["init", "-q", "-b", "main"]);
     std::fs::write(

@@ -31,6 +31,24 @@ use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
+/// Logs how long each phase of a run took (`RUST_LOG=tenantgate=debug`).
+struct Phases(std::time::Instant);
+
+impl Phases {
+    fn start() -> Phases {
+        Phases(std::time::Instant::now())
+    }
+
+    fn done(&mut self, phase: &str) {
+        let now = std::time::Instant::now();
+        tracing::debug!(
+            "lint: {phase} in {:.1} ms",
+            (now - self.0).as_secs_f64() * 1e3
+        );
+        self.0 = now;
+    }
+}
+
 /// Which files to lint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Input {
@@ -1120,7 +1138,9 @@ fn judge_change(
     if rules.is_empty() {
         return Vec::new();
     }
+    let mut phases = Phases::start();
     let base_facts = facts_from(pool, shared, base, head.data, head.base_policies, cache);
+    phases.done("facts of the base");
     let base_directory = directory_of(base, head.env, head.base_policies, &base_facts);
     let base_focus: HashSet<String> = head
         .base_policies
@@ -1158,6 +1178,7 @@ fn judge_change(
             || run_env_rules(&quiet, &rules, &base_data, base_docs),
         )
     });
+    phases.done("environment rules on head and base");
     let before: HashSet<FindingKey> = base_raw
         .iter()
         .flat_map(|(i, raws)| raws.iter().map(|r| finding_key(*i, r, &root)))
@@ -1279,6 +1300,7 @@ pub fn check_run(
     let pool = pool(scope.threads)?;
     let mut findings = Vec::new();
     let mut reports = Vec::new();
+    let mut phases = Phases::start();
     let is_changed = |path: &str| {
         scope.changed.is_none_or(|c| {
             c.contains(path)
@@ -1368,6 +1390,10 @@ pub fn check_run(
                 if full[i] { Work::Full } else { Work::Facts }
             },
         );
+        phases.done(&format!(
+            "{env}: per-policy rules on {} policies",
+            jobs.len()
+        ));
         for (i, d) in jobs.iter().zip(done) {
             env_findings.extend(d.findings);
             if let Some(f) = d.facts {
@@ -1425,6 +1451,7 @@ pub fn check_run(
                     .collect()
             }
         };
+        phases.done(&format!("{env}: environment rules"));
         let mut placed: Vec<Finding> = kept
             .into_iter()
             .map(|(i, r)| place_env_finding(&shared.rules[i], r, &root, scope.head))
@@ -1607,6 +1634,7 @@ fn diff_listings(old: &Snapshot, new: &Snapshot, prefix: &str) -> BTreeSet<Strin
 
 /// `tenantgate lint`: read, check, waive, sort.
 pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
+    let mut phases = Phases::start();
     let short = |id: &gix::ObjectId| id.to_hex_with_len(12).to_string();
     let head_commit = |rev: &str| store.rev_commit(rev);
     // The files linted; the snapshot they are compared with (and whether it is the base of a
@@ -1689,7 +1717,9 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
         Some((b, true)) => b.clone(),
         _ => head.clone(),
     };
+    phases.done("listing the files");
     let prepared = prepare(&governance, req.today, req.limits.clone())?;
+    phases.done("reading configuration and compiling rules");
     let mut findings = prepared.rules.findings.clone();
     findings.extend(prepared.exceptions.findings.iter().cloned());
     if let Some((b, true)) = &base {
@@ -1746,8 +1776,11 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
         history,
         threads: req.threads,
     };
+    phases.done("reading the facts cache");
     let checked = check_run(&prepared, &scope, &mut cache)?;
+    phases.done("checks");
     cache.save();
+    phases.done("writing the facts cache");
     findings.extend(checked.findings);
     let envs = checked.envs;
     let findings = finish(&prepared, findings);

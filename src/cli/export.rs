@@ -244,6 +244,10 @@ fn print_text(
                 .trim_start_matches("refs/heads/")
         )?,
         (None, true) => writeln!(out, "Wrote {env_dir}/ without committing: {n} policies.")?,
+        (None, false) if report.incomplete => writeln!(
+            out,
+            "No change to {env_dir}/: what could be read matches it ({n} policies)."
+        )?,
         (None, false) => writeln!(
             out,
             "No change: {env_dir}/ already matches the tenant ({n} policies)."

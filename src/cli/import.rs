@@ -147,6 +147,10 @@ pub fn print_text(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "Wrote {env_dir}/ without committing: {imported} policies, {skipped} file(s) skipped."
         )?,
+        (None, false) if report.incomplete => writeln!(
+            out,
+            "No change to {env_dir}/: what could be read matches it ({imported} policies, {skipped} file(s) skipped)."
+        )?,
         (None, false) => writeln!(
             out,
             "No change: {env_dir}/ already matches the source ({imported} policies, {skipped} file(s) skipped)."

@@ -137,9 +137,15 @@ impl FolderSource {
     /// Open `dir` as an export of `flavor`, listing its files. Fails when the folder is not
     /// such an export.
     pub fn open(flavor: Flavor, dir: &Path) -> Result<FolderSource, SourceError> {
-        let meta = std::fs::metadata(dir).map_err(|source| SourceError::Io {
-            path: dir.display().to_string(),
-            source,
+        let meta = std::fs::metadata(dir).map_err(|source| match source.kind() {
+            std::io::ErrorKind::NotFound => SourceError::NotAnExport {
+                path: dir.display().to_string(),
+                message: "no such folder; pass the folder the export was written to".into(),
+            },
+            _ => SourceError::Io {
+                path: dir.display().to_string(),
+                source,
+            },
         })?;
         if !meta.is_dir() {
             return Err(SourceError::NotAnExport {

@@ -8,13 +8,15 @@ use std::path::PathBuf;
 
 #[derive(Debug, clap::Args)]
 pub struct InitArgs {
-    /// Folder of the policy repository; created and `git init`ed when it is not in one.
+    /// Folder of the policy repository: `git init`ed (and created) when it is in no repository;
+    /// inside an existing repository, only its root is accepted.
     #[arg(default_value = ".")]
     pub dir: PathBuf,
 }
 
 pub fn run(args: InitArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let dir = &args.dir;
+    let existed = dir.exists();
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     let (store, created) = match Store::discover(dir) {
         Ok(s) if !s.is_bare() => (s, false),
@@ -28,6 +30,22 @@ pub fn run(args: InitArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         .workdir()
         .context("the repository has no worktree")?
         .to_path_buf();
+    // tenantgate.toml and tenants/ live at a repository's root: a folder inside another
+    // repository is not one, and that repository is not changed behind the user's back.
+    let same = |a: &std::path::Path, b: &std::path::Path| matches!((a.canonicalize(), b.canonicalize()), (Ok(x), Ok(y)) if x == y);
+    if !created && !same(&root, dir) {
+        if !existed {
+            let _ = std::fs::remove_dir(dir);
+        }
+        bail!(
+            "{} is inside the Git repository at {}, and TenantGate keeps tenantgate.toml and \
+             tenants/ at a repository's root: run `tenantgate init {}` to make that repository \
+             a policy repository, or choose a folder outside it",
+            dir.display(),
+            root.display(),
+            root.display()
+        );
+    }
     let config = root.join(CONFIG_FILE);
     if config.exists() {
         bail!(

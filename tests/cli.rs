@@ -1,6 +1,8 @@
 //! Golden tests of the command line (trycmd case files in tests/cmd/): help texts, exit codes,
 //! messages and the files commands leave behind.
 
+mod common;
+
 #[test]
 fn cli_cases() {
     trycmd::TestCases::new().case("tests/cmd/*.trycmd");
@@ -11,44 +13,30 @@ fn cli_cases() {
 /// root. It must refuse and leave the repository and the folder as they were.
 #[test]
 fn init_inside_another_repository_changes_nothing() {
-    let tmp = tempfile::tempdir().unwrap();
-    let outer = tmp.path().join("outer");
-    let bin = env!("CARGO_BIN_EXE_tenantgate");
-    let run = |args: &[&str]| {
-        std::process::Command::new(bin)
-            .args(args)
-            .env("GIT_AUTHOR_NAME", "T")
-            .env("GIT_AUTHOR_EMAIL", "t@example.com")
-            .env("GIT_COMMITTER_NAME", "T")
-            .env("GIT_COMMITTER_EMAIL", "t@example.com")
-            .output()
-            .unwrap()
-    };
-    assert!(run(&["init", outer.to_str().unwrap()]).status.success());
-    // The outer repository without its tenantgate.toml: a plain repository with one commit.
-    std::fs::remove_file(outer.join("tenantgate.toml")).unwrap();
-    let head = std::fs::read_to_string(outer.join(".git/refs/heads/main"))
-        .or_else(|_| std::fs::read_to_string(outer.join(".git/refs/heads/master")))
-        .unwrap_or_default();
-    assert!(!head.trim().is_empty(), "the outer repository has a commit");
+    let (_tmp, outer) = common::new_repo();
+    // The outer repository without its tenantgate.toml: a plain repository with commits.
+    common::git(&outer, &["rm", "-q", "tenantgate.toml"]);
+    common::git(&outer, &["commit", "-q", "-m", "plain repository"]);
+    let before = common::head(&outer);
     let nested = outer.join("nested");
-    let out = run(&["init", nested.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
-    let stderr = String::from_utf8_lossy(&out.stderr);
+    let r = common::run(&outer, &["init", "nested"]);
+    assert_eq!(r.code, 2, "{r:?}");
     assert!(
-        stderr.contains("is inside the Git repository at"),
-        "{stderr}"
+        r.stderr.contains("is inside the Git repository at"),
+        "{r:?}"
     );
     assert!(!nested.exists(), "the folder init created is removed again");
     assert!(!outer.join("tenantgate.toml").exists());
-    let after = std::fs::read_to_string(outer.join(".git/refs/heads/main"))
-        .or_else(|_| std::fs::read_to_string(outer.join(".git/refs/heads/master")))
-        .unwrap_or_default();
-    assert_eq!(head, after, "no commit in the outer repository");
+    assert_eq!(
+        common::head(&outer),
+        before,
+        "no commit in the outer repository"
+    );
     // An existing folder inside it is refused too, and left in place.
     std::fs::create_dir(&nested).unwrap();
-    let out = run(&["init", nested.to_str().unwrap()]);
-    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let r = common::run(&nested, &["init"]);
+    assert_eq!(r.code, 2, "{r:?}");
     assert!(nested.is_dir());
     assert!(!nested.join("tenantgate.toml").exists());
+    assert_eq!(common::head(&outer), before);
 }

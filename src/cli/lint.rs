@@ -43,8 +43,8 @@ pub struct LintArgs {
     #[arg(long)]
     pub staged: bool,
     /// Pull-request mode: lint the changes from the merge base of BASE and the head (HEAD or
-    /// --rev). tenantgate.toml, rules/ and exceptions.toml come from the base; a change to them
-    /// is reported as governance/rules-changed
+    /// --rev). tenantgate.toml, rules/ and exceptions.toml come from that merge base; a change
+    /// to them is reported as governance/rules-changed
     #[arg(long, value_name = "BASE", conflicts_with = "staged")]
     pub base: Option<String>,
     /// Exit 1 when a finding that is not waived reaches this severity [default: [lint] fail_on,

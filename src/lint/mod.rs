@@ -75,7 +75,7 @@ pub const NATIVE_RULES: &[NativeRule] = &[
         id: ids::RULES_CHANGED,
         severity: Severity::Warning,
         summary: "A pull request changes tenantgate.toml, rules/ or exceptions.toml",
-        doc: "In pull-request mode (`--base`), the configuration, rules and exceptions come from the base revision, so a pull request cannot weaken the checks that judge it. A change to them is reported here so that it gets its own approval; it takes effect once merged.",
+        doc: "In pull-request mode (`--base`), the configuration, rules and exceptions come from the merge base of the base branch and the head, so a pull request cannot weaken the checks that judge it. A change to them is reported here so that it gets its own approval; it takes effect once merged.",
     },
     NativeRule {
         id: ids::EXCEPTION_EXPIRED,

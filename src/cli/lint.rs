@@ -1,6 +1,6 @@
 //! `tenantgate lint [--env ENV] [--rev R | --staged] [--base B]`.
 
-use crate::lint::{FailOn, Input, Request, Severity};
+use crate::lint::{FailOn, Input, MAX_THREADS, Request, Severity};
 use crate::report::{self, Format};
 use crate::store::Store;
 use anyhow::Context;
@@ -54,8 +54,12 @@ pub struct LintArgs {
     /// Output format
     #[arg(long, value_enum, default_value = "text")]
     pub format: LintFormat,
-    /// Worker threads [default: one per core]
-    #[arg(long, value_name = "N")]
+    /// Worker threads, 1 to 256 [default: one per core]
+    #[arg(
+        long,
+        value_name = "N",
+        value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=MAX_THREADS as u64)
+    )]
     pub threads: Option<usize>,
     /// Neither read nor write the facts cache (.git/tenantgate/facts.bin)
     #[arg(long)]

@@ -28,7 +28,7 @@ pub use finding::{
     Counts, FINGERPRINT_KEY, FailOn, Finding, Severity, Waiver, ids, normalized_message,
     valid_rule_id,
 };
-pub use run::{Input, Outcome, Request, lint};
+pub use run::{Input, MAX_THREADS, Outcome, Request, lint};
 
 /// A finding the engine reports itself (not a Rhai rule), documented like rules are.
 #[derive(Debug, Clone, Copy)]

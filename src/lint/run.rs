@@ -898,11 +898,15 @@ impl Worker<'_> {
     }
 }
 
+/// The most worker threads a run starts: each has a 32 MB stack (address space, mostly never
+/// touched), and more threads than policies or cores only wait.
+pub const MAX_THREADS: usize = 256;
+
 fn pool(threads: Option<usize>) -> Result<rayon::ThreadPool, LintError> {
     let n = threads
         .or_else(|| std::thread::available_parallelism().ok().map(|n| n.get()))
         .unwrap_or(2)
-        .max(1);
+        .clamp(1, MAX_THREADS);
     rayon::ThreadPoolBuilder::new()
         .num_threads(n)
         // Rhai recursion is deep in debug builds; nested calls are limited anyway.
@@ -1918,6 +1922,17 @@ mod tests {
             "{}",
             found[0].message
         );
+    }
+
+    /// A user once asked for `--threads 100000`: a hundred thousand 32 MB stacks.
+    #[test]
+    fn worker_threads_are_capped() {
+        assert_eq!(
+            pool(Some(100_000)).unwrap().current_num_threads(),
+            MAX_THREADS
+        );
+        assert_eq!(pool(Some(0)).unwrap().current_num_threads(), 1);
+        assert_eq!(pool(Some(3)).unwrap().current_num_threads(), 3);
     }
 
     #[test]

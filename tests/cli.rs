@@ -40,3 +40,53 @@ fn init_inside_another_repository_changes_nothing() {
     assert!(!nested.join("tenantgate.toml").exists());
     assert_eq!(common::head(&outer), before);
 }
+
+/// A second `demo` replaced an earlier demo folder whatever was done in it: a branch with
+/// the user's commits and an untracked file were lost. It must replace only an untouched demo.
+#[test]
+fn demo_never_replaces_work_done_in_an_earlier_demo() {
+    let tmp = tempfile::tempdir().unwrap();
+    let demo = tmp.path().join("demo");
+    let r = common::run(tmp.path(), &["demo", "--dir", "demo"]);
+    assert_eq!(r.code, 0, "{r:?}");
+    // Untouched (a lint run included): replaced.
+    let r = common::run(&demo, &["lint"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let r = common::run(tmp.path(), &["demo", "--dir", "demo"]);
+    assert_eq!(r.code, 0, "{r:?}");
+
+    // An untracked file: refused, the file kept.
+    std::fs::write(demo.join("wip.txt"), "work in progress").unwrap();
+    let r = common::run(tmp.path(), &["demo", "--dir", "demo"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains("uncommitted or untracked files: wip.txt"),
+        "{r:?}"
+    );
+    assert!(demo.join("wip.txt").is_file());
+
+    // A branch of the user's, everything committed: refused, the branch kept.
+    common::git(&demo, &["checkout", "-q", "-b", "my-work"]);
+    common::git(&demo, &["add", "wip.txt"]);
+    common::git(&demo, &["commit", "-q", "-m", "my work"]);
+    let mine = common::head(&demo);
+    let r = common::run(tmp.path(), &["demo", "--dir", "demo"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr
+            .contains("references changed since the demo made them: refs/heads/my-work"),
+        "{r:?}"
+    );
+    assert_eq!(common::head(&demo), mine);
+
+    // A commit on the demo's own branch counts too.
+    common::git(&demo, &["checkout", "-q", "main"]);
+    std::fs::write(demo.join("notes.md"), "notes").unwrap();
+    common::git(&demo, &["branch", "-q", "-D", "my-work"]);
+    common::git(&demo, &["add", "notes.md"]);
+    common::git(&demo, &["commit", "-q", "-m", "notes"]);
+    let r = common::run(tmp.path(), &["demo", "--dir", "demo"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("refs/heads/main"), "{r:?}");
+    assert!(demo.join("notes.md").is_file());
+}

@@ -18,12 +18,65 @@ use anyhow::{Context, bail};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-/// Marks a folder as made by `tenantgate demo`, so a second run may replace it.
+/// Marks a folder as made by `tenantgate demo` (in its Git directory), with the references
+/// the demo left: a second run replaces the folder only while they are unchanged and the
+/// worktree is clean, so nothing a user did there is lost.
 const MARKER: &str = "tenantgate-demo";
+const MARKER_HEAD: &str = "made by `tenantgate demo`; the next `tenantgate demo` replaces this repository only while its references are these and its worktree is clean:\n";
+
+/// The marker's text for the references of `store`.
+fn marker_text(store: &Store) -> anyhow::Result<String> {
+    let mut text = MARKER_HEAD.to_string();
+    for (name, id) in store.references()? {
+        text.push_str(&format!("{name} {id}\n"));
+    }
+    Ok(text)
+}
+
+/// Why the earlier demo in `dir` may not be replaced, if it may not.
+fn changed_since_demo(dir: &Path) -> anyhow::Result<Option<String>> {
+    let recorded = std::fs::read_to_string(dir.join(".git").join(MARKER)).unwrap_or_default();
+    let Some(refs) = recorded.strip_prefix(MARKER_HEAD) else {
+        return Ok(Some(
+            "it was made by an unfinished or older demo, so TenantGate cannot tell whether you changed it".into(),
+        ));
+    };
+    let store = Store::discover(dir)?;
+    let now = marker_text(&store)?;
+    let now = &now[MARKER_HEAD.len()..];
+    if now != refs {
+        let was: std::collections::BTreeSet<&str> = refs.lines().collect();
+        let is: std::collections::BTreeSet<&str> = now.lines().collect();
+        let mut names: Vec<&str> = is
+            .symmetric_difference(&was)
+            .filter_map(|l| l.split(' ').next())
+            .collect();
+        names.dedup();
+        return Ok(Some(format!(
+            "its references changed since the demo made them: {}",
+            names.join(", ")
+        )));
+    }
+    let dirty = store.uncommitted_under("")?;
+    if !dirty.is_empty() {
+        let shown: Vec<&str> = dirty.iter().take(5).map(String::as_str).collect();
+        let more = if dirty.len() > 5 {
+            format!(" and {} more", dirty.len() - 5)
+        } else {
+            String::new()
+        };
+        return Ok(Some(format!(
+            "it has uncommitted or untracked files: {}{more}",
+            shown.join(", ")
+        )));
+    }
+    Ok(None)
+}
 
 #[derive(Debug, clap::Args)]
 pub struct DemoArgs {
-    /// Where to build the demo repository. An existing folder must be empty or an earlier demo.
+    /// Where to build the demo repository. An existing folder must be empty, or an earlier demo
+    /// with no changes since (no new commits, branches or uncommitted files), which is replaced.
     #[arg(long, default_value = "tenantgate-demo", value_name = "DIR")]
     pub dir: PathBuf,
 }
@@ -69,6 +122,13 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
                     dir.display()
                 );
             }
+            if let Some(why) = changed_since_demo(dir)? {
+                bail!(
+                    "{} is an earlier demo, but {why}; it is left as it is. Remove it yourself (`rm -rf {}`) or choose another folder with --dir",
+                    dir.display(),
+                    dir.display()
+                );
+            }
             for e in std::fs::read_dir(dir)? {
                 let p = e?.path();
                 if p.is_dir() {
@@ -88,7 +148,12 @@ fn prepare_dir(dir: &Path) -> anyhow::Result<()> {
 pub fn run(args: DemoArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     prepare_dir(&args.dir)?;
     let store = Store::init(&args.dir)?;
-    std::fs::write(store.git_dir().join(MARKER), "made by `tenantgate demo`\n")?;
+    // Until the demo is finished the marker records nothing: a later run then refuses to
+    // replace the folder rather than guess.
+    std::fs::write(
+        store.git_dir().join(MARKER),
+        "made by an unfinished `tenantgate demo`\n",
+    )?;
     let root = store
         .workdir()
         .context("the demo repository has a worktree")?
@@ -143,6 +208,8 @@ pub fn run(args: DemoArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         counts.error,
         counts.warning
     )?;
+    std::fs::write(store.git_dir().join(MARKER), marker_text(&store)?)
+        .context("writing the demo marker")?;
     writeln!(out, "\nWhere to look:")?;
     writeln!(out, "  cd {}", root.display())?;
     writeln!(

@@ -75,6 +75,29 @@ impl Store {
         Ok(base.map(|id| id.detach()))
     }
 
+    /// Every reference (branches, tags, remotes, the stash) with the object it points at,
+    /// sorted by name; a symbolic reference is listed by where it ends.
+    pub fn references(&self) -> Result<Vec<(String, ObjectId)>, StoreError> {
+        let platform = self
+            .repo
+            .references()
+            .map_err(git_err("listing references"))?;
+        let mut out = Vec::new();
+        for r in platform.all().map_err(git_err("listing references"))? {
+            let mut r = r.map_err(|e| StoreError::Git {
+                context: "listing references".into(),
+                message: e.to_string(),
+            })?;
+            let name = r.name().as_bstr().to_string();
+            let id = r
+                .peel_to_id()
+                .map_err(git_err(format!("reading reference {name}")))?;
+            out.push((name, id.detach()));
+        }
+        out.sort();
+        Ok(out)
+    }
+
     /// Is this a shallow clone (history cut off)?
     pub fn is_shallow(&self) -> bool {
         self.repo.is_shallow().unwrap_or(false)

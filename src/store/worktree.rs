@@ -334,6 +334,10 @@ pub(crate) fn walk_files(
     for entry in entries {
         let entry = entry.map_err(io_err(dir))?;
         let name = entry.file_name().to_string_lossy().into_owned();
+        // Git's own directory (or a nested repository's) is never part of a worktree.
+        if name == ".git" {
+            continue;
+        }
         let path = entry.path();
         let child = join(rel, &name);
         let ft = entry.file_type().map_err(io_err(&path))?;

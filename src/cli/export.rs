@@ -2,7 +2,7 @@
 
 use super::output::{Format, short};
 use super::workspace::Workspace;
-use crate::config::valid_env_name;
+use crate::config::check_env_name;
 use crate::graph::export::{ExportOutcome, Progress};
 use crate::graph::fetch::Deleted;
 use crate::graph::{self, StatsSnapshot};
@@ -112,11 +112,9 @@ impl Drop for Lines {
 }
 
 pub fn run(args: ExportArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    if !valid_env_name(&args.env) {
-        bail!(
-            "environment name {:?} cannot be a folder name: use lower-case letters, digits, `-` and `_`",
-            args.env
-        );
+    check_env_name(&args.env).map_err(anyhow::Error::msg)?;
+    if let Some(b) = &args.branch {
+        crate::store::branch_full_name(b)?;
     }
     let ws = Workspace::open()?;
     let Some(env) = ws.config.environments.get(&args.env).cloned() else {

@@ -2,10 +2,10 @@
 
 use super::output::{Format, short};
 use super::workspace::Workspace;
-use crate::config::valid_env_name;
+use crate::config::check_env_name;
 use crate::snapshot::{self, FileOutcome, KindOutcome, Report};
 use crate::source::{Flavor, FolderSource};
-use anyhow::{Context, bail};
+use anyhow::Context;
 use std::io::Write;
 use std::path::PathBuf;
 
@@ -51,11 +51,9 @@ pub struct ImportArgs {
 }
 
 pub fn run(args: ImportArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
-    if !valid_env_name(&args.env) {
-        bail!(
-            "environment name {:?} cannot be a folder name: use lower-case letters, digits, `-` and `_`",
-            args.env
-        );
+    check_env_name(&args.env).map_err(anyhow::Error::msg)?;
+    if let Some(b) = &args.branch {
+        crate::store::branch_full_name(b)?;
     }
     let ws = Workspace::open()?;
     if !ws.config.environments.is_empty() && !ws.config.environments.contains_key(&args.env) {

@@ -129,6 +129,21 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Is `name` usable as an environment (a folder under `tenants/`)?
+/// What an environment name may be, for messages.
+pub const ENV_NAME_RULE: &str = "1 to 64 lower-case letters, digits, `-` and `_`, starting with a letter or digit (e.g. `dev`, `prod-eu`)";
+
+/// `Err` with a message naming the rule when `name` cannot be an environment (a folder name
+/// under `tenants/`).
+pub fn check_env_name(name: &str) -> Result<(), String> {
+    if valid_env_name(name) {
+        Ok(())
+    } else {
+        Err(format!(
+            "environment name {name:?} cannot be a folder name: use {ENV_NAME_RULE}"
+        ))
+    }
+}
+
 pub fn valid_env_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 64
@@ -191,7 +206,7 @@ impl Config {
                         "environment name {:?} cannot be a folder name",
                         name.get_ref()
                     ),
-                    Some("use lower-case letters, digits, `-` and `_`, e.g. `dev` or `prod-eu`"),
+                    Some(&format!("use {ENV_NAME_RULE}")),
                 ));
             }
             let span = env.span();

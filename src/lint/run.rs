@@ -1752,6 +1752,7 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
     }
     let envs = match &req.env {
         Some(e) => {
+            crate::config::check_env_name(e).map_err(LintError::Usage)?;
             if head.list(&crate::policy::env_dir(e)).is_empty() {
                 return Err(LintError::Usage(format!(
                     "no environment {e:?}: there is no {}/ in the {}",

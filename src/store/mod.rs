@@ -10,7 +10,9 @@ mod worktree;
 
 pub use diff::{Change, ChangeKind};
 pub use read::{BlobReader, LocalBlobReader, PathVersion, WalkEnd};
-pub use repo::{BlobWriter, CommitOutcome, FileEntry, LocalBlobWriter, Store, blob_id};
+pub use repo::{
+    BlobWriter, CommitOutcome, FileEntry, LocalBlobWriter, Store, blob_id, branch_full_name,
+};
 pub(crate) use worktree::walk_files;
 
 use std::path::PathBuf;
@@ -31,6 +33,8 @@ pub enum StoreError {
     BadRevision { rev: String, message: String },
     #[error("branch {branch} moved while TenantGate was writing (now at {actual}); run again")]
     Raced { branch: String, actual: String },
+    #[error("{name:?} cannot be a branch name: {why}; pick a name such as `tenantgate/dev-export`")]
+    BadBranch { name: String, why: String },
     #[error("HEAD is detached; check out a branch or pass --branch")]
     DetachedHead,
     #[error("a bare repository has no worktree; {0}")]

@@ -93,6 +93,27 @@ impl LocalBlobWriter {
     }
 }
 
+/// `refs/heads/<branch>` for a branch name as a user gives it (`feature/x`, or
+/// `refs/heads/feature/x`), checked as Git checks branch names.
+pub fn branch_full_name(branch: &str) -> Result<String, StoreError> {
+    let bad = |why: String| StoreError::BadBranch {
+        name: branch.to_string(),
+        why,
+    };
+    let full = match branch.strip_prefix("refs/") {
+        Some(rest) if rest.starts_with("heads/") => branch.to_string(),
+        Some(_) => return Err(bad("only branches (refs/heads/…) can be written".into())),
+        None => format!("refs/heads/{branch}"),
+    };
+    let short = &full["refs/heads/".len()..];
+    if short == "@" || short.starts_with('-') {
+        return Err(bad(format!("{short:?} is not allowed as a branch name")));
+    }
+    gix::validate::reference::branch_name(full.as_bytes().as_bstr())
+        .map_err(|e| bad(e.to_string()))?;
+    Ok(full)
+}
+
 /// The blob id `bytes` would have, without writing anything.
 pub fn blob_id(bytes: &[u8]) -> ObjectId {
     gix::objs::compute_hash(gix::hash::Kind::Sha1, gix::objs::Kind::Blob, bytes)
@@ -183,11 +204,12 @@ impl Store {
         }
     }
 
-    /// `refs/heads/<name>` for a short branch name, or HEAD's branch for `None`.
+    /// `refs/heads/<name>` for a short branch name (or a full `refs/heads/…` one), or HEAD's
+    /// branch for `None`. A name Git would refuse for a branch (`HEAD`, `@`, `a b`, `-x`,
+    /// `x.lock`, …) is an error before anything is read or written.
     pub fn branch_ref(&self, branch: Option<&str>) -> Result<String, StoreError> {
         match branch {
-            Some(b) if b.starts_with("refs/") => Ok(b.to_string()),
-            Some(b) => Ok(format!("refs/heads/{b}")),
+            Some(b) => branch_full_name(b),
             None => self.head_branch(),
         }
     }

@@ -60,9 +60,14 @@ struct RawFile {
 
 const FIELDS: &[&str] = &["rule", "path", "justification", "approved_by", "expires"];
 
-/// Rules that no exception waives: a check that did not run, or the waivers themselves.
+/// Rules that no exception waives: a check that did not run (a rule that failed; a file that
+/// cannot be read or lies in no kind's folder, so no rule judged it), or the waivers
+/// themselves.
 fn unwaivable(rule: &str) -> bool {
-    rule == ids::RULE_ERROR || rule.starts_with("exceptions/")
+    rule == ids::RULE_ERROR
+        || rule == ids::INVALID
+        || rule == ids::UNKNOWN_KIND
+        || rule.starts_with("exceptions/")
 }
 
 impl Exceptions {
@@ -275,6 +280,37 @@ expires = "2026-05-31"
         assert!(findings[1].waived.is_none());
         assert!(findings[2].waived.is_none());
         assert!(findings[3].waived.is_none());
+    }
+
+    /// A `rule = "*"`, `path = "**"` exception waived `format/invalid` and
+    /// `format/unknown-kind`: a file no rule could read passed lint.
+    #[test]
+    fn files_no_rule_judged_are_never_waived() {
+        let text = r#"
+[[exception]]
+rule = "*"
+path = "**"
+justification = "everything"
+approved_by = "me"
+expires = 2099-01-01
+"#;
+        let ex = Exceptions::parse(text, today());
+        let mut findings: Vec<Finding> = [
+            ids::INVALID,
+            ids::UNKNOWN_KIND,
+            ids::RULE_ERROR,
+            "hygiene/naming-convention",
+        ]
+        .iter()
+        .map(|r| Finding::new(r, Severity::Error, "tenants/dev/groups/zz.json", "m"))
+        .collect();
+        ex.apply(&mut findings, &|_| None);
+        let waived: Vec<&str> = findings
+            .iter()
+            .filter(|f| f.waived.is_some())
+            .map(|f| f.rule.as_str())
+            .collect();
+        assert_eq!(waived, ["hygiene/naming-convention"]);
     }
 
     #[test]

@@ -503,10 +503,12 @@ pub struct RawFinding {
     pub column: Option<usize>,
     pub severity: Option<Severity>,
     pub related: Vec<String>,
+    /// `redact: true`: the finding's line holds a secret, never shown in snippets.
+    pub redact: bool,
 }
 
 const FINDING_KEYS: &[&str] = &[
-    "message", "help", "pointer", "file", "path", "line", "column", "severity", "related",
+    "message", "help", "pointer", "file", "path", "line", "column", "severity", "related", "redact",
 ];
 
 /// Check what `check`/`check_all` returned: an array of maps with at least a `message`.
@@ -577,6 +579,12 @@ pub fn findings_from(result: Dynamic) -> Result<Vec<RawFinding>, String> {
                 None => return Err(format!("finding {i}: `related` must be an array of paths")),
             },
         };
+        let redact = match map.get("redact") {
+            None => false,
+            Some(v) => v
+                .as_bool()
+                .map_err(|t| format!("finding {i}: `redact` must be true or false, not {t}"))?,
+        };
         let pointer = text("pointer")?;
         if let Some(p) = &pointer
             && !p.is_empty()
@@ -601,6 +609,7 @@ pub fn findings_from(result: Dynamic) -> Result<Vec<RawFinding>, String> {
             column: number("column")?,
             severity,
             related,
+            redact,
         });
     }
     Ok(out)

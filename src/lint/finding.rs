@@ -117,6 +117,10 @@ pub struct Finding {
     pub related: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub waived: Option<Waiver>,
+    /// The line holds what the finding is about and must not be shown (a secret): the text
+    /// report masks it in the snippet.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub redact: bool,
 }
 
 impl Finding {
@@ -132,6 +136,7 @@ impl Finding {
             column: None,
             related: Vec::new(),
             waived: None,
+            redact: false,
         }
     }
 

@@ -679,6 +679,7 @@ fn place_policy_finding(
     );
     finding.help = raw.help;
     finding.related = raw.related;
+    finding.redact = raw.redact;
     if in_json {
         finding.pointer = Some(raw.pointer.unwrap_or_default());
         finding.line = raw.line;
@@ -1281,6 +1282,7 @@ fn place_env_finding(rule: &Rule, r: RawFinding, root: &str, head: &Snapshot) ->
     let mut f = Finding::new(&rule.id, severity_of(rule, r.severity), &path, r.message);
     f.help = r.help;
     f.related = r.related;
+    f.redact = r.redact;
     f.line = r.line;
     f.column = r.line.map(|_| r.column.unwrap_or(1));
     if path.ends_with(".json") && head.contains(&path) {

@@ -29,6 +29,47 @@ fn span(line: &str, column: usize) -> std::ops::Range<usize> {
     }
 }
 
+/// `line` with what the finding at `column` is about replaced by `<redacted>`: the value of a
+/// JSON member (its key kept), or the rest of the line from the column (a script).
+fn redacted(line: &str, column: usize) -> String {
+    let start = line
+        .char_indices()
+        .nth(column.saturating_sub(1))
+        .map_or(line.len(), |(i, _)| i);
+    let rest = &line[start..];
+    // A JSON member: `"key": value` — keep the key.
+    if let Some(body) = rest.strip_prefix('"') {
+        let mut escaped = false;
+        let mut end = None;
+        for (i, c) in body.char_indices() {
+            match c {
+                _ if escaped => escaped = false,
+                '\\' => escaped = true,
+                '"' => {
+                    end = Some(i);
+                    break;
+                }
+                _ => {}
+            }
+        }
+        if let Some(end) = end {
+            let after = &body[end + 1..];
+            let spaces = after.len() - after.trim_start().len();
+            if let Some(value) = after.trim_start().strip_prefix(':') {
+                let kept = start + 1 + end + 1 + spaces + 1;
+                let gap = value.len() - value.trim_start().len();
+                let comma = if value.trim_end().ends_with(',') {
+                    ","
+                } else {
+                    ""
+                };
+                return format!("{}{}\"<redacted>\"{comma}", &line[..kept], &value[..gap]);
+            }
+        }
+    }
+    format!("{}<redacted>", &line[..start])
+}
+
 fn one(f: &Finding, text: Option<&str>, renderer: &Renderer) -> String {
     let title = if f.waived.is_some() {
         format!("{} (waived)", f.message)
@@ -39,9 +80,17 @@ fn one(f: &Finding, text: Option<&str>, renderer: &Renderer) -> String {
     let group = level(f.severity)
         .primary_title(title.as_str())
         .id(f.rule.as_str());
-    let line_text = f
+    let masked;
+    let line_text = match f
         .line
-        .and_then(|l| text.and_then(|t| t.lines().nth(l - 1).map(|s| (l, s))));
+        .and_then(|l| text.and_then(|t| t.lines().nth(l - 1).map(|s| (l, s))))
+    {
+        Some((l, src)) if f.redact => {
+            masked = redacted(src, f.column.unwrap_or(1));
+            Some((l, masked.as_str()))
+        }
+        other => other,
+    };
     let mut groups: Vec<Group<'_>> = Vec::new();
     let mut g = match (line_text, f.line) {
         (Some((l, src)), _) => group.element(
@@ -100,6 +149,33 @@ pub fn render(outcome: &Outcome, color: bool, out: &mut dyn Write) -> std::io::R
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The text report printed a secret in full in the snippet under a finding whose message
+    /// shows only its first characters.
+    #[test]
+    fn redacted_lines_keep_the_key_and_hide_the_value() {
+        let json = r#"  "description": "password=Sup3rS3cretValue!","#;
+        assert_eq!(redacted(json, 3), r#"  "description": "<redacted>","#);
+        let last = r#"  "a\"b": "k=v""#;
+        assert_eq!(redacted(last, 3), r#"  "a\"b": "<redacted>""#);
+        let script = r#"$password = "Sup3rS3cretValue!""#;
+        assert_eq!(redacted(script, 13), "$password = <redacted>");
+        let mut f = Finding::new(
+            "secrets/credential",
+            Severity::Error,
+            "tenants/dev/x.json",
+            "possible password in a value (Sup3…)",
+        );
+        f.line = Some(2);
+        f.column = Some(3);
+        f.redact = true;
+        let text = format!("{{\n{json}\n  \"name\": \"x\"\n}}\n");
+        let shown = one(&f, Some(&text), &Renderer::plain());
+        assert!(!shown.contains("Sup3rS3cret"), "{shown}");
+        assert!(shown.contains(r#""description": "<redacted>""#), "{shown}");
+        f.redact = false;
+        assert!(one(&f, Some(&text), &Renderer::plain()).contains("Sup3rS3cretValue!"));
+    }
 
     #[test]
     fn underlines_from_the_column_to_the_end_of_the_value() {

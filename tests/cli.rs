@@ -90,3 +90,15 @@ fn demo_never_replaces_work_done_in_an_earlier_demo() {
     assert!(r.stderr.contains("refs/heads/main"), "{r:?}");
     assert!(demo.join("notes.md").is_file());
 }
+
+/// `hooks install` in a bare repository said it installed a hook that can never run.
+#[test]
+fn hooks_install_refuses_a_bare_repository() {
+    let tmp = tempfile::tempdir().unwrap();
+    common::git(tmp.path(), &["init", "-q", "--bare", "bare.git"]);
+    let bare = tmp.path().join("bare.git");
+    let r = common::run(&bare, &["hooks", "install"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("is a bare repository"), "{r:?}");
+    assert!(!bare.join("hooks").join("pre-commit").exists());
+}

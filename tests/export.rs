@@ -670,7 +670,20 @@ fn export_explains_missing_configuration_and_credentials() {
     let r = run(&repo, &["export", "--env", "dev"]);
     assert_eq!(r.code, 2, "{r:?}");
     assert!(
-        r.stderr.contains(SECRET_VAR) && r.stderr.contains("not set"),
+        r.stderr.contains(SECRET_VAR) && r.stderr.contains("which is not set"),
+        "{r:?}"
+    );
+    // Set but empty is said as such (it was reported as "not set").
+    let r = Run::from(
+        tg(&repo)
+            .args(["export", "--env", "dev"])
+            .env(SECRET_VAR, "")
+            .output()
+            .unwrap(),
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(SECRET_VAR) && r.stderr.contains("which is empty"),
         "{r:?}"
     );
     // Nothing listens there: one clear error, no kind reported as read, no commit.

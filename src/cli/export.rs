@@ -208,18 +208,16 @@ fn print_text(
         .collect();
     files.sort_by(|a, b| a.origin.cmp(&b.origin));
     for f in files {
-        match &f.outcome {
+        let line = match &f.outcome {
             FileOutcome::Skipped {
                 reason,
                 blocks_kind: true,
-            } => writeln!(out, "unreadable  {}: {reason}", f.origin)?,
-            FileOutcome::Skipped { reason, .. } => {
-                writeln!(out, "skipped     {}: {reason}", f.origin)?
-            }
-            FileOutcome::Used { what } => writeln!(out, "read        {}: {what}", f.origin)?,
-            FileOutcome::NotApplied => {}
-            FileOutcome::Imported { .. } => {}
-        }
+            } => format!("unreadable  {}: {reason}", f.origin),
+            FileOutcome::Skipped { reason, .. } => format!("skipped     {}: {reason}", f.origin),
+            FileOutcome::Used { what } => format!("read        {}: {what}", f.origin),
+            FileOutcome::NotApplied | FileOutcome::Imported { .. } => continue,
+        };
+        writeln!(out, "{}", super::output::printable(&line))?;
     }
     for k in &report.kinds {
         writeln!(out, "{:<27} {}", k.kind, k.summary())?;

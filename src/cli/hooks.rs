@@ -58,6 +58,12 @@ fn write_executable(path: &Path, text: &str) -> anyhow::Result<()> {
 pub fn run(args: HooksArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
     let cwd = std::env::current_dir().context("reading the current directory")?;
     let store = Store::discover(&cwd)?;
+    if store.is_bare() && matches!(args.command, HooksCommand::Install) {
+        bail!(
+            "{} is a bare repository: nobody commits in it, so a pre-commit hook would never run; install the hook in each clone that has a worktree",
+            store.git_dir().display()
+        );
+    }
     let dir = hooks_dir(&store)?;
     let hook = dir.join("pre-commit");
     let chained = dir.join(CHAINED);

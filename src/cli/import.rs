@@ -96,28 +96,25 @@ pub fn print_text(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     let mut files: Vec<_> = report.files.iter().collect();
     files.sort_by(|a, b| a.origin.cmp(&b.origin));
     for f in files {
-        match &f.outcome {
+        let line = match &f.outcome {
             FileOutcome::Imported { path, renamed_from } => match renamed_from {
-                Some(from) => writeln!(
-                    out,
-                    "imported    {} -> {path} (renamed from {from})",
-                    f.origin
-                )?,
-                None => writeln!(out, "imported    {} -> {path}", f.origin)?,
+                Some(from) => format!("imported    {} -> {path} (renamed from {from})", f.origin),
+                None => format!("imported    {} -> {path}", f.origin),
             },
-            FileOutcome::Used { what } => writeln!(out, "read        {}: {what}", f.origin)?,
+            FileOutcome::Used { what } => format!("read        {}: {what}", f.origin),
             FileOutcome::Skipped {
                 reason,
                 blocks_kind: false,
-            } => writeln!(out, "skipped     {}: {reason}", f.origin)?,
+            } => format!("skipped     {}: {reason}", f.origin),
             FileOutcome::Skipped {
                 reason,
                 blocks_kind: true,
-            } => writeln!(out, "unreadable  {}: {reason}", f.origin)?,
+            } => format!("unreadable  {}: {reason}", f.origin),
             FileOutcome::NotApplied => {
-                writeln!(out, "not applied {}: its kind was left as it is", f.origin)?
+                format!("not applied {}: its kind was left as it is", f.origin)
             }
-        }
+        };
+        writeln!(out, "{}", super::output::printable(&line))?;
     }
     writeln!(out)?;
     for k in &report.kinds {

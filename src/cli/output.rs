@@ -30,3 +30,33 @@ pub enum Format {
 pub fn short(id: &str) -> &str {
     &id[..id.len().min(12)]
 }
+
+/// `s` with control characters (a newline in a file name, an escape sequence) shown as Rust
+/// escapes, so that one reported line stays one line and a name cannot drive the terminal.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    if !s.chars().any(char::is_control) {
+        return s.into();
+    }
+    s.chars()
+        .map(|c| {
+            if c.is_control() {
+                c.escape_default().to_string()
+            } else {
+                c.to_string()
+            }
+        })
+        .collect::<String>()
+        .into()
+}
+
+#[cfg(test)]
+mod tests {
+    /// A source file named `new\nline.json` split an import report line in two.
+    #[test]
+    fn control_characters_are_escaped() {
+        assert_eq!(super::printable("a/b.json"), "a/b.json");
+        assert_eq!(super::printable("new\nline.json"), "new\\nline.json");
+        assert_eq!(super::printable("x\u{1b}[31m.json"), "x\\u{1b}[31m.json");
+        assert_eq!(super::printable("Übersicht.json"), "Übersicht.json");
+    }
+}

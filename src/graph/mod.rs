@@ -166,9 +166,14 @@ pub fn client_for(env: &Environment, batch: bool) -> Result<GraphClient, GraphEr
     let credential = match (&env.client_secret_env, &env.certificate) {
         (Some(var), None) => match std::env::var(var) {
             Ok(v) if !v.is_empty() => auth::Credential::Secret(auth::Secret::new(v)),
-            _ => {
+            found => {
+                let state = match found {
+                    Ok(_) => "is empty",
+                    Err(std::env::VarError::NotUnicode(_)) => "is not valid UTF-8",
+                    Err(std::env::VarError::NotPresent) => "is not set",
+                };
                 return Err(GraphError::Config(format!(
-                    "environment {name:?}: the client secret is read from the environment variable {var}, which is not set"
+                    "environment {name:?}: the client secret is read from the environment variable {var} (client_secret_env), which {state}"
                 )));
             }
         },

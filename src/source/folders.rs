@@ -472,7 +472,7 @@ fn locate_root(flavor: Flavor, dir: &Path) -> Result<PathBuf, SourceError> {
     Err(SourceError::NotAnExport {
         path: dir.display().to_string(),
         message: format!(
-            "this is not a {} export: {expected}; check --from and the folder",
+            "this is not an export of --from {}: {expected}; check --from and the folder",
             flavor.name()
         ),
     })

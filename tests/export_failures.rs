@@ -69,7 +69,9 @@ fn left_as_it_is(
     assert!(git(&repo, &["status", "--porcelain", "tenants"]).is_empty());
     if code == 1 {
         assert!(
-            r.stdout.contains(&format!("{kind:<27} left as it is: ")),
+            r.stdout.contains(&format!(
+                "{kind:<27} left as it is: it could not be read completely from the tenant"
+            )),
             "{r:?}"
         );
         assert!(r.stdout.contains(&format!("Incomplete: {kind}")), "{r:?}");

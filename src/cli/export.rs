@@ -231,7 +231,7 @@ fn print_text(
     match (&report.commit, report.written_without_commit) {
         (Some(c), _) => writeln!(
             out,
-            "Committed {} on {}: {n} policies in {env_dir}/.",
+            "Committed {} on {}: {n} policies read from the tenant into {env_dir}/.",
             short(c),
             report
                 .branch
@@ -239,7 +239,10 @@ fn print_text(
                 .unwrap_or("HEAD")
                 .trim_start_matches("refs/heads/")
         )?,
-        (None, true) => writeln!(out, "Wrote {env_dir}/ without committing: {n} policies.")?,
+        (None, true) => writeln!(
+            out,
+            "Wrote {env_dir}/ without committing: {n} policies read from the tenant."
+        )?,
         (None, false) if report.incomplete => writeln!(
             out,
             "No change to {env_dir}/: what could be read matches it ({n} policies)."

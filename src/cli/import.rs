@@ -130,7 +130,7 @@ pub fn print_text(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
     match (&report.commit, report.written_without_commit) {
         (Some(c), _) => writeln!(
             out,
-            "Committed {} on {}: {imported} policies in {env_dir}/, {skipped} file(s) skipped.",
+            "Committed {} on {}: {imported} policies imported into {env_dir}/, {skipped} file(s) skipped.",
             short(c),
             report
                 .branch

@@ -311,7 +311,10 @@ pub fn write_snapshot(
         }
         let kind_dir = format!("{env}/{}", kind.name);
         if taint_all > 0 || is_tainted {
-            let reason = if is_tainted {
+            let reason = if is_tainted && opts.verb == "export" {
+                "it could not be read completely from the tenant; nothing of it was changed"
+                    .to_string()
+            } else if is_tainted {
                 "a file of this kind could not be read; nothing of it was changed".to_string()
             } else {
                 format!("{taint_all} unreadable file(s) of unknown kind; no kind was replaced")

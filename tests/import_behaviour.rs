@@ -806,3 +806,31 @@ fn an_environment_imports_only_the_kinds_it_manages() {
     );
     assert!(!repo.join("tenants/dev/settings-catalog").exists());
 }
+
+/// A symbolic link back to a folder above it was followed until the OS gave up ("too many
+/// levels of symbolic links", with a path of forty repeated folders). It is named as a loop.
+#[cfg(unix)]
+#[test]
+fn a_symbolic_link_loop_in_an_export_is_named() {
+    let (tmp, repo) = new_repo();
+    let export = tmp.path().join("export");
+    let dir = export.join("settings-catalog");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.json"), r#"{"name": "A", "settings": []}"#).unwrap();
+    std::os::unix::fs::symlink(&export, dir.join("loop")).unwrap();
+    let r = run(
+        &repo,
+        &[
+            "import",
+            "--env",
+            "dev",
+            "--from",
+            "graph",
+            export.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(r.stderr.contains("settings-catalog/loop"), "{r:?}");
+    assert!(r.stderr.contains("a symbolic link back to"), "{r:?}");
+    assert!(!r.stderr.contains("loop/settings-catalog/loop"), "{r:?}");
+}

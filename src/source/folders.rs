@@ -479,6 +479,32 @@ fn locate_root(flavor: Flavor, dir: &Path) -> Result<PathBuf, SourceError> {
 }
 
 fn list(dir: &Path, rel: &str, out: &mut Vec<(PathBuf, String)>) -> Result<(), SourceError> {
+    let mut above = Vec::new();
+    list_below(dir, rel, &mut above, out)
+}
+
+/// `list` of `dir`, where `above` holds the real paths of the folders being listed around it:
+/// a symbolic link back to one of them is a loop.
+fn list_below(
+    dir: &Path,
+    rel: &str,
+    above: &mut Vec<PathBuf>,
+    out: &mut Vec<(PathBuf, String)>,
+) -> Result<(), SourceError> {
+    let real = dir.canonicalize().map_err(|source| SourceError::Io {
+        path: dir.display().to_string(),
+        source,
+    })?;
+    if above.contains(&real) {
+        return Err(SourceError::NotAnExport {
+            path: dir.display().to_string(),
+            message: format!(
+                "a symbolic link back to {} (a loop); remove the link or point it elsewhere",
+                real.display()
+            ),
+        });
+    }
+    above.push(real);
     let entries = std::fs::read_dir(dir).map_err(|source| SourceError::Io {
         path: dir.display().to_string(),
         source,
@@ -504,11 +530,12 @@ fn list(dir: &Path, rel: &str, out: &mut Vec<(PathBuf, String)>) -> Result<(), S
             source,
         })?;
         if meta.is_dir() {
-            list(&path, &child, out)?;
+            list_below(&path, &child, above, out)?;
         } else if meta.is_file() {
             out.push((path, child));
         }
     }
+    above.pop();
     Ok(())
 }
 

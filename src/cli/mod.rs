@@ -91,6 +91,16 @@ pub fn main() -> ExitCode {
     let _ = out.flush();
     match result {
         Ok(code) => ExitCode::from(code),
+        // The reader went away (`tenantgate lint | head`): nothing more to say, as with any
+        // Unix tool; the exit code still says the output was cut short.
+        Err(e)
+            if e.chain().any(|c| {
+                c.downcast_ref::<std::io::Error>()
+                    .is_some_and(|io| io.kind() == std::io::ErrorKind::BrokenPipe)
+            }) =>
+        {
+            ExitCode::from(exit::ERROR)
+        }
         Err(e) => {
             eprintln!("error: {}", output::error_chain(&e));
             ExitCode::from(exit::ERROR)

@@ -40,3 +40,28 @@ fn init_inside_another_repository_changes_nothing() {
     assert!(!nested.join("tenantgate.toml").exists());
     assert_eq!(common::head(&outer), before);
 }
+
+/// A policy with `name` twice, as a merge resolved by keeping both lines leaves it.
+const DUPLICATE_NAME: &str = "{\n  \"name\": \"Old name\",\n  \"platforms\": \"windows10\",\n  \"name\": \"New name\",\n  \"settings\": []\n}\n";
+
+/// `fmt` used to rewrite such a file keeping the last value (exit 0), and `fmt --check` only
+/// said "not canonical": the first value was lost. Both must refuse it, naming the file, the
+/// key and where it is, and leave the file alone.
+#[test]
+fn fmt_refuses_a_duplicate_key_instead_of_dropping_a_value() {
+    let (_tmp, repo) = common::new_repo();
+    let rel = "tenants/dev/settings-catalog/merged.json";
+    common::write_files(&repo, &[(rel, DUPLICATE_NAME)]);
+    let expected =
+        format!("error: {rel}: duplicate key \"name\" at line 4 column 3: keep one of them\n");
+    for args in [&["fmt", "--check"][..], &["fmt"]] {
+        let r = common::run(&repo, args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert_eq!(r.stderr, expected, "{args:?}: {r:?}");
+        assert!(!r.stdout.contains("formatted"), "{r:?}");
+        assert_eq!(
+            std::fs::read_to_string(repo.join(rel)).unwrap(),
+            DUPLICATE_NAME
+        );
+    }
+}

@@ -247,6 +247,41 @@ fn assert_points_at(path: &Path, line: usize, column: usize, pointer: &str) {
     }
 }
 
+/// Lint judged a policy with a key twice by its last value and reported only
+/// `format/not-canonical`, so the first value was invisible. The file is `format/invalid` at
+/// the second occurrence of the key, and no rule judges half of it.
+#[test]
+fn a_duplicate_key_is_format_invalid_at_its_line() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/fine.json",
+        &sc("WIN-SC-Fine"),
+    );
+    let rel = "tenants/dev/settings-catalog/merged.json";
+    write_files(
+        &repo,
+        &[(
+            rel,
+            "{\n  \"name\": \"WIN-SC-Old\",\n  \"platforms\": \"windows10\",\n  \"technologies\": \"mdm\",\n  \"name\": \"WIN-SC-New\",\n  \"settings\": []\n}\n",
+        )],
+    );
+    let r = run(&repo, &["lint", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = findings(&r.stdout);
+    let on: Vec<&Value> = f.iter().filter(|x| x["path"] == rel).collect();
+    assert_eq!(on.len(), 1, "{f:#?}");
+    assert_eq!(on[0]["rule"], "format/invalid");
+    assert_eq!(on[0]["message"], "duplicate key \"name\": keep one of them");
+    assert_eq!(
+        (on[0]["line"].as_u64(), on[0]["column"].as_u64()),
+        (Some(5), Some(3))
+    );
+    // The text report shows the place.
+    let r = run(&repo, &["lint"]);
+    assert!(r.stdout.contains(&format!("{rel}:5:3")), "{r:?}");
+}
+
 #[test]
 fn findings_point_at_the_right_line_and_column() {
     let tmp = tempfile::tempdir().unwrap();

@@ -314,9 +314,10 @@ struct Loaded {
 }
 
 fn parse_fast(bytes: &[u8]) -> Result<Value, decode::JsonError> {
-    // Plain UTF-8 parses straight from the bytes; BOMs and UTF-16 go through decoding.
+    // Plain UTF-8 parses straight from the bytes; BOMs and UTF-16 go through decoding, and so
+    // does a failure, to get its message and position (a duplicate key included).
     if !api::needs_decoding(bytes)
-        && let Ok(v) = serde_json::from_slice(bytes)
+        && let Ok(v) = decode::value_from_slice(bytes)
     {
         return Ok(v);
     }
@@ -338,13 +339,9 @@ fn first_diff_line(a: &[u8], b: &[u8]) -> usize {
 
 /// Read a policy file: `Err((message, line, column))` when it is not a policy.
 fn load(kind: &'static Kind, bytes: &[u8]) -> Result<Loaded, (String, usize, usize)> {
-    let value = parse_fast(bytes).map_err(|e| match e {
-        decode::JsonError::Syntax {
-            line,
-            column,
-            message,
-        } => (message, line, column),
-        other => (other.to_string(), 1, 1),
+    let value = parse_fast(bytes).map_err(|e| {
+        let (line, column) = e.position().unwrap_or((1, 1));
+        (e.message(), line, column)
     })?;
     let named = value.get(kind.name_field).is_some_and(Value::is_string);
     if named && to_canonical(&value) == bytes && normalize::is_normal(kind, &value) {

@@ -56,6 +56,9 @@ impl State {
     pub fn parse(bytes: &[u8]) -> Result<State, StateError> {
         let (text, _) = crate::policy::decode::decode_text(bytes)
             .map_err(crate::policy::decode::JsonError::from)?;
+        // Syntax and duplicate keys first: a `policies` map with one file twice would
+        // otherwise keep the last entry without a word.
+        crate::policy::decode::parse_text(&text)?;
         let state: State = serde_json::from_str(&text).map_err(|e| StateError::Shape {
             line: e.line(),
             message: e.to_string(),
@@ -117,6 +120,18 @@ mod tests {
         assert!(
             err.to_string().starts_with("line 2: unknown field `nme`"),
             "{err}"
+        );
+    }
+
+    /// A map keeps the last of two equal keys: one file recorded twice lost its first entry
+    /// (its id, its secret names) without a word.
+    #[test]
+    fn a_file_recorded_twice_is_refused() {
+        let text = "{\n  \"format\": 1,\n  \"policies\": {\n    \"groups/a\": {\"name\": \"A\"},\n    \"groups/a\": {\"name\": \"B\", \"id\": \"2\"}\n  }\n}\n";
+        let err = State::parse(text.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "duplicate key \"groups/a\" at line 5 column 5: keep one of them"
         );
     }
 }

@@ -360,6 +360,55 @@ fn a_duplicate_key_in_an_export_file_leaves_its_kind_as_it_is() {
     assert_eq!(commit_count(&repo), commits);
 }
 
+/// A MigrationTable.json of the wrong shape was reported as "line 2, column 14: not a
+/// migration table: invalid type: … at line 2 column 14", the position twice.
+#[test]
+fn a_bad_migration_table_states_its_position_once() {
+    let (tmp, repo) = new_repo();
+    let export = tmp.path().join("Config");
+    write_files(
+        &export,
+        &[("MigrationTable.json", "{\n  \"Objects\": 5\n}\n")],
+    );
+    let args = |dir: &Path| -> Run {
+        run(
+            &repo,
+            &[
+                "import",
+                "--env",
+                "dev",
+                "--from",
+                "intunemanagement",
+                dir.to_str().unwrap(),
+            ],
+        )
+    };
+    let r = args(&export);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "unreadable  MigrationTable.json: line 2, column 14: not a migration table: invalid type: integer `5`, expected a sequence\n"
+        ),
+        "{r:?}"
+    );
+    // A duplicate key there is named like in any other file.
+    write_files(
+        &export,
+        &[(
+            "MigrationTable.json",
+            "{\n  \"Objects\": [],\n  \"Objects\": []\n}\n",
+        )],
+    );
+    let r = args(&export);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "unreadable  MigrationTable.json: duplicate key \"Objects\" at line 3 column 3: keep one of them\n"
+        ),
+        "{r:?}"
+    );
+}
+
 #[test]
 fn an_unreadable_file_of_unknown_kind_blocks_every_kind() {
     let (tmp, repo) = new_repo();

@@ -476,7 +476,7 @@ fn not_an_export_is_exit_2_with_a_reason() {
         ],
     );
     assert_eq!(r.code, 2, "{r:?}");
-    assert!(r.stderr.contains("No such file"), "{r:?}");
+    assert!(r.stderr.contains("no such folder"), "{r:?}");
     let r = run(
         &repo,
         &[

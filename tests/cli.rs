@@ -102,3 +102,89 @@ fn hooks_install_refuses_a_bare_repository() {
     assert!(r.stderr.contains("is a bare repository"), "{r:?}");
     assert!(!bare.join("hooks").join("pre-commit").exists());
 }
+
+/// A policy with `name` twice, as a merge resolved by keeping both lines leaves it.
+const DUPLICATE_NAME: &str = "{\n  \"name\": \"Old name\",\n  \"platforms\": \"windows10\",\n  \"name\": \"New name\",\n  \"settings\": []\n}\n";
+
+/// `fmt` used to rewrite such a file keeping the last value (exit 0), and `fmt --check` only
+/// said "not canonical": the first value was lost. Both must refuse it, naming the file, the
+/// key and where it is, and leave the file alone.
+#[test]
+fn fmt_refuses_a_duplicate_key_instead_of_dropping_a_value() {
+    let (_tmp, repo) = common::new_repo();
+    let rel = "tenants/dev/settings-catalog/merged.json";
+    common::write_files(&repo, &[(rel, DUPLICATE_NAME)]);
+    let expected =
+        format!("error: {rel}: duplicate key \"name\" at line 4 column 3: keep one of them\n");
+    for args in [&["fmt", "--check"][..], &["fmt"]] {
+        let r = common::run(&repo, args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert_eq!(r.stderr, expected, "{args:?}: {r:?}");
+        assert!(!r.stdout.contains("formatted"), "{r:?}");
+        assert_eq!(
+            std::fs::read_to_string(repo.join(rel)).unwrap(),
+            DUPLICATE_NAME
+        );
+    }
+}
+
+/// A state.json with a key the model does not know: `fmt` printed "formatted" (exit 0) and
+/// lint said nothing, and then the next import or export failed on it. `fmt` and
+/// `fmt --check` read it with the model import uses and refuse it with file and line.
+#[test]
+fn fmt_refuses_a_state_json_that_import_would_refuse() {
+    let (_tmp, repo) = common::new_repo();
+    let rel = "tenants/dev/.tenantgate/state.json";
+    let text = "{\n  \"format\": 1,\n  \"extra\": true,\n  \"policies\": {}\n}\n";
+    common::write_files(&repo, &[(rel, text)]);
+    for args in [&["fmt", "--check"][..], &["fmt"]] {
+        let r = common::run(&repo, args);
+        assert_eq!(r.code, 2, "{args:?}: {r:?}");
+        assert!(
+            r.stderr.starts_with(&format!(
+                "error: {rel}: line 3: unknown field `extra`, expected `format` or `policies`; "
+            )),
+            "{args:?}: {r:?}"
+        );
+        assert!(!r.stdout.contains("formatted"), "{r:?}");
+        assert_eq!(std::fs::read_to_string(repo.join(rel)).unwrap(), text);
+    }
+    // Import says the same about it, with the line once.
+    let export = repo.parent().unwrap().join("export");
+    common::write_files(
+        &export,
+        &[(
+            "configurationPolicies/a.json",
+            "{\"id\": \"00000000-0000-4000-8000-00000000000a\", \"name\": \"Alpha\", \"platforms\": \"windows10\", \"technologies\": \"mdm\", \"settings\": []}",
+        )],
+    );
+    common::git(&repo, &["add", "-A"]);
+    common::git(&repo, &["commit", "-q", "-m", "hand edit"]);
+    let r = common::run(
+        &repo,
+        &[
+            "import",
+            "--env",
+            "dev",
+            "--from",
+            "graph",
+            export.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 2, "{r:?}");
+    assert!(
+        r.stderr.contains(&format!(
+            "{rel}: line 3: unknown field `extra`, expected `format` or `policies`; state.json"
+        )) && r.stderr.matches("line 3").count() == 1,
+        "{r:?}"
+    );
+    // A state.json that fits is formatted as before.
+    let good = "{\"format\": 1, \"policies\": {}}";
+    common::write_files(&repo, &[(rel, good)]);
+    let r = common::run(&repo, &["fmt"]);
+    assert_eq!(
+        (r.code, r.stdout.as_str()),
+        (0, format!("formatted: {rel}\n").as_str()),
+        "{r:?}"
+    );
+}

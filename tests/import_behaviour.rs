@@ -323,6 +323,92 @@ fn bad_files_are_reported_with_file_and_reason_and_never_delete_a_kind() {
     assert!(r.stderr.is_empty(), "{r:?}");
 }
 
+/// serde_json keeps the last of two equal keys: an export file with `name` twice was imported
+/// with the second name, the first dropped without a word. It is unreadable instead, and its
+/// kind stays as it is, as with any other invalid JSON.
+#[test]
+fn a_duplicate_key_in_an_export_file_leaves_its_kind_as_it_is() {
+    let (tmp, repo) = new_repo();
+    let export = tmp.path().join("export");
+    write_json(
+        &export,
+        "configurationPolicies/a.json",
+        &graph_policy("00000000-0000-4000-8000-00000000000a", "Alpha"),
+    );
+    assert_eq!(import(&repo, "dev", &export).code, 0);
+    let before = committed_files(&repo, "tenants/dev");
+    let commits = commit_count(&repo);
+    std::fs::write(
+        export.join("configurationPolicies/a.json"),
+        "{\n  \"id\": \"00000000-0000-4000-8000-00000000000a\",\n  \"name\": \"Alpha\",\n  \"platforms\": \"windows10\",\n  \"technologies\": \"mdm\",\n  \"name\": \"Alpha renamed\",\n  \"settings\": []\n}\n",
+    )
+    .unwrap();
+    let r = import(&repo, "dev", &export);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "unreadable  configurationPolicies/a.json: duplicate key \"name\" at line 6 column 3: keep one of them"
+        ),
+        "{r:?}"
+    );
+    assert!(
+        r.stdout
+            .contains("settings-catalog            left as it is"),
+        "{r:?}"
+    );
+    assert_eq!(committed_files(&repo, "tenants/dev"), before);
+    assert_eq!(commit_count(&repo), commits);
+}
+
+/// A MigrationTable.json of the wrong shape was reported as "line 2, column 14: not a
+/// migration table: invalid type: … at line 2 column 14", the position twice.
+#[test]
+fn a_bad_migration_table_states_its_position_once() {
+    let (tmp, repo) = new_repo();
+    let export = tmp.path().join("Config");
+    write_files(
+        &export,
+        &[("MigrationTable.json", "{\n  \"Objects\": 5\n}\n")],
+    );
+    let args = |dir: &Path| -> Run {
+        run(
+            &repo,
+            &[
+                "import",
+                "--env",
+                "dev",
+                "--from",
+                "intunemanagement",
+                dir.to_str().unwrap(),
+            ],
+        )
+    };
+    let r = args(&export);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "unreadable  MigrationTable.json: line 2, column 14: not a migration table: invalid type: integer `5`, expected a sequence\n"
+        ),
+        "{r:?}"
+    );
+    // A duplicate key there is named like in any other file.
+    write_files(
+        &export,
+        &[(
+            "MigrationTable.json",
+            "{\n  \"Objects\": [],\n  \"Objects\": []\n}\n",
+        )],
+    );
+    let r = args(&export);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert!(
+        r.stdout.contains(
+            "unreadable  MigrationTable.json: duplicate key \"Objects\" at line 3 column 3: keep one of them\n"
+        ),
+        "{r:?}"
+    );
+}
+
 #[test]
 fn an_unreadable_file_of_unknown_kind_blocks_every_kind() {
     let (tmp, repo) = new_repo();

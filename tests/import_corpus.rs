@@ -294,6 +294,103 @@ fn intunemanagement_conditional_access_carries_names_not_guids() {
     assert_eq!((r.code, commit_count(&repo)), (0, commits), "{r:?}");
 }
 
+/// Two group files of the conditional access baseline carry one id (20cd89e3…) under
+/// different names, and MigrationTable.json sides with the second. The report said the first
+/// name was kept, then that the second was: it must state one outcome per id, the name that
+/// was committed and that references use, and the sources on each side.
+#[test]
+fn intunemanagement_conflicts_report_the_group_name_that_was_committed() {
+    let (_tmp, repo) = new_repo();
+    let corpus = intunemanagement_corpus();
+    let r = run(
+        &repo,
+        &[
+            "import",
+            "--env",
+            "prod",
+            "--from",
+            "intunemanagement",
+            corpus.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(r.code, 0, "{r:?}");
+    let state: Value = serde_json::from_slice(
+        &std::fs::read(repo.join("tenants/prod/.tenantgate/state.json")).unwrap(),
+    )
+    .unwrap();
+    let committed = |id: &str| -> (String, String) {
+        let (key, entry) = state["policies"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .find(|(_, e)| e["id"] == id)
+            .unwrap_or_else(|| panic!("{id} is not in state.json"));
+        (key.clone(), entry["name"].as_str().unwrap().to_string())
+    };
+    let conditional_access: Vec<String> = committed_files(&repo, "tenants/prod/conditional-access")
+        .into_iter()
+        .map(|(_, b)| String::from_utf8(b).unwrap())
+        .collect();
+    let conflicts: Vec<&str> = r
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("conflict: "))
+        .collect();
+    let id = "20cd89e3-25e2-4fcd-82c5-de666dfd31a4";
+    let about = |id: &str| -> Vec<&str> {
+        conflicts
+            .iter()
+            .copied()
+            .filter(|l| l.contains(id))
+            .collect()
+    };
+    assert_eq!(about(id).len(), 1, "one outcome per id: {r:?}");
+    let kept = "CA005-Global-DataProtection-Office365-iOSenAndroid-ClientApps-Unmanaged-AppEnforcedRestrictions - Exclude";
+    let lost = "CA005-Global-DataProtection-Office365-AnyPlatform-Unmanaged-RequireAppProtection - Exclude";
+    assert_eq!(
+        about(id)[0],
+        format!(
+            "conflict: group {id} is named {kept:?} in Groups/CA005-Global-DataProtection-Office365-iOSenAndroid-ClientApps-Unmanaged-RequireAppProtection - Exclude.json and MigrationTable.json, but {lost:?} in Groups/{lost}.json; kept {kept:?} because MigrationTable.json is authoritative"
+        )
+    );
+    // The file of the losing name is the copy that was left out.
+    assert!(
+        r.stdout.contains(&format!(
+            "skipped     Groups/{lost}.json: same object (id {id}) as Groups/CA005-Global-DataProtection-Office365-iOSenAndroid-ClientApps-Unmanaged-RequireAppProtection - Exclude.json"
+        )),
+        "{r:?}"
+    );
+    // No policy refers to the group by the name that lost.
+    let stale = format!("\"@group:{lost}\"");
+    assert!(
+        conditional_access.iter().all(|t| !t.contains(&stale)),
+        "a policy refers to the dropped name {stale}"
+    );
+    // Every conflict line agrees with what was committed: the group file of the id has the
+    // kept name, and a policy refers to the group by it.
+    assert!(!conflicts.is_empty());
+    for line in &conflicts {
+        let id = line.split(' ').nth(2).unwrap();
+        assert_eq!(about(id).len(), 1, "{id}: {r:?}");
+        let (_, tail) = line.rsplit_once("; kept ").unwrap();
+        let (quoted, why) = tail.rsplit_once(" because ").unwrap();
+        let name: String = serde_json::from_str(quoted).unwrap();
+        assert_eq!(why, "MigrationTable.json is authoritative", "{line}");
+        let (key, committed_name) = committed(id);
+        assert_eq!(committed_name, name, "{line}");
+        let group: Value = serde_json::from_slice(
+            &std::fs::read(repo.join(format!("tenants/prod/{key}.json"))).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(group["displayName"], name.as_str(), "{line}");
+        let reference = format!("\"@group:{name}\"");
+        assert!(
+            conditional_access.iter().any(|t| t.contains(&reference)),
+            "no policy refers to {reference}"
+        );
+    }
+}
+
 #[test]
 fn both_corpora_side_by_side_keep_their_environments_apart() {
     let (_tmp, repo) = new_repo();

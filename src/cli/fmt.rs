@@ -2,7 +2,7 @@
 
 use super::workspace::Workspace;
 use crate::policy::canonical::to_canonical;
-use crate::policy::state::STATE_PATH;
+use crate::policy::state::{STATE_PATH, State};
 use crate::policy::{TENANTS_DIR, canonical_file, decode, kinds};
 use anyhow::{Context, bail};
 use std::io::Write;
@@ -56,9 +56,12 @@ pub fn run(args: FmtArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         let bytes = std::fs::read(&t.path).with_context(|| format!("reading {}", t.shown))?;
         let canonical = match t.kind {
             Some(kind) => canonical_file(kind, &bytes).map_err(|e| e.to_string()),
-            None => decode::parse_json(&bytes)
-                .map(|v| to_canonical(&v))
-                .map_err(|e| e.to_string()),
+            // state.json: the model import and export read it with (no unknown field, no
+            // missing one), so fmt never passes a file the next import refuses.
+            None => State::parse(&bytes)
+                .map_err(|e| e.to_string())
+                .and_then(|_| decode::parse_json(&bytes).map_err(|e| e.to_string()))
+                .map(|v| to_canonical(&v)),
         };
         let canonical = match canonical {
             Ok(c) => c,

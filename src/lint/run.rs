@@ -23,6 +23,7 @@ use crate::config::{CONFIG_FILE, Config};
 use crate::policy::canonical::{position_of, to_canonical};
 use crate::policy::kinds::{self, Kind};
 use crate::policy::normalize::{self, Mode, normalize};
+use crate::policy::state::{HAND_EDIT, STATE_PATH, State, StateError};
 use crate::policy::{TENANTS_DIR, decode};
 use crate::store::Store;
 use rhai::{CallFnOptions, Dynamic, Scope};
@@ -295,6 +296,34 @@ pub fn list_env(head: &Snapshot, env: &str) -> (Vec<PolicyFile>, Vec<Finding>) {
     (policies, findings)
 }
 
+/// `state.json` read with the model import and export use: a file they would refuse is a
+/// `format/invalid` finding at its line, not a surprise at the next import.
+fn check_state(head: &Snapshot, path: &str) -> Option<Finding> {
+    let file = head.file(path)?;
+    let bytes = match head.reader().read(&file) {
+        Ok(b) => b,
+        Err(e) => {
+            return Some(Finding::new(
+                ids::INVALID,
+                Severity::Error,
+                path,
+                format!("cannot be read: {e}"),
+            ));
+        }
+    };
+    let e = State::parse(&bytes).err()?;
+    let (line, column) = e.position().unwrap_or((1, 1));
+    let help = match e {
+        StateError::TooNew { .. } => "a newer TenantGate wrote this repository",
+        _ => HAND_EDIT,
+    };
+    Some(
+        Finding::new(ids::INVALID, Severity::Error, path, e.message())
+            .with_help(help)
+            .at(line, column),
+    )
+}
+
 /// The side-file → policy-file mapping of findings (`x.ps1` → `x.json`).
 fn policy_of(path: &str) -> Option<String> {
     let (dir, file) = path.rsplit_once('/')?;
@@ -314,9 +343,10 @@ struct Loaded {
 }
 
 fn parse_fast(bytes: &[u8]) -> Result<Value, decode::JsonError> {
-    // Plain UTF-8 parses straight from the bytes; BOMs and UTF-16 go through decoding.
+    // Plain UTF-8 parses straight from the bytes; BOMs and UTF-16 go through decoding, and so
+    // does a failure, to get its message and position (a duplicate key included).
     if !api::needs_decoding(bytes)
-        && let Ok(v) = serde_json::from_slice(bytes)
+        && let Ok(v) = decode::value_from_slice(bytes)
     {
         return Ok(v);
     }
@@ -338,13 +368,9 @@ fn first_diff_line(a: &[u8], b: &[u8]) -> usize {
 
 /// Read a policy file: `Err((message, line, column))` when it is not a policy.
 fn load(kind: &'static Kind, bytes: &[u8]) -> Result<Loaded, (String, usize, usize)> {
-    let value = parse_fast(bytes).map_err(|e| match e {
-        decode::JsonError::Syntax {
-            line,
-            column,
-            message,
-        } => (message, line, column),
-        other => (other.to_string(), 1, 1),
+    let value = parse_fast(bytes).map_err(|e| {
+        let (line, column) = e.position().unwrap_or((1, 1));
+        (e.message(), line, column)
     })?;
     let named = value.get(kind.name_field).is_some_and(Value::is_string);
     if named && to_canonical(&value) == bytes && normalize::is_normal(kind, &value) {
@@ -1320,6 +1346,10 @@ pub fn check_run(
     for env in &scope.envs {
         let (policies, mut env_findings) = list_env(scope.head, env);
         env_findings.retain(|f| is_changed(&f.path));
+        let state_path = format!("{}/{STATE_PATH}", crate::policy::env_dir(env));
+        if is_changed(&state_path) {
+            env_findings.extend(check_state(scope.head, &state_path));
+        }
         let base_policies = match compare {
             Some((_, base)) => list_env(base, env).0,
             None => Vec::new(),

@@ -15,30 +15,60 @@ pub enum Resolution {
     Ambiguous(String),
 }
 
-/// A directory conflict worth reporting: two sources disagree about one id.
+/// A directory conflict worth reporting: sources disagree about the name of one id. There is
+/// one per id, stating the outcome once every source has been read.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Conflict {
     pub target: RefTarget,
     pub id: String,
+    /// The name references to the id use.
     pub kept: String,
-    pub kept_from: String,
-    pub dropped: String,
-    pub dropped_from: String,
+    /// The sources that gave the kept name.
+    pub kept_from: Vec<String>,
+    /// Every other name, with the sources that gave it, in the order they were read.
+    pub dropped: Vec<(String, Vec<String>)>,
+    pub why: Why,
+}
+
+/// Why a conflict kept the name it kept.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Why {
+    /// This source (a migration table) is authoritative and the others are not.
+    Authoritative(String),
+    /// Several sources of the same standing disagree: the first one read wins.
+    First,
+}
+
+/// `"a"`, `"a and b"`, `"a, b and c"`.
+fn and_list(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
 }
 
 impl std::fmt::Display for Conflict {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let others: Vec<String> = self
+            .dropped
+            .iter()
+            .map(|(name, from)| format!("{name:?} in {}", and_list(from)))
+            .collect();
         write!(
             f,
-            "{} {} is named {:?} in {} but {:?} in {}; kept {:?}",
+            "{} {} is named {:?} in {}, but {}; kept {:?} ",
             self.target.word(),
             self.id,
             self.kept,
-            self.kept_from,
-            self.dropped,
-            self.dropped_from,
+            and_list(&self.kept_from),
+            and_list(&others),
             self.kept
-        )
+        )?;
+        match &self.why {
+            Why::Authoritative(from) => write!(f, "because {from} is authoritative"),
+            Why::First => write!(f, "because it was read first"),
+        }
     }
 }
 
@@ -48,13 +78,24 @@ struct Entries {
     by_id: HashMap<String, (String, String, bool)>,
     /// lower-cased name -> number of ids carrying it
     name_count: HashMap<String, usize>,
+    /// id -> its position in `Directory::disputes`
+    disputed: HashMap<String, usize>,
+}
+
+/// Every name heard for an id that sources disagree about, in the order heard:
+/// (name, origin, authoritative).
+#[derive(Debug, Clone)]
+struct Dispute {
+    target: RefTarget,
+    id: String,
+    claims: Vec<(String, String, bool)>,
 }
 
 /// Names of the directory objects policies refer to, per reference target.
 #[derive(Debug, Default, Clone)]
 pub struct Directory {
     entries: HashMap<RefTarget, Entries>,
-    conflicts: Vec<Conflict>,
+    disputes: Vec<Dispute>,
 }
 
 impl Directory {
@@ -63,7 +104,8 @@ impl Directory {
     }
 
     /// Record that `id` is named `name`, as told by `origin`. An `authoritative` source (a
-    /// migration table) wins over others; a conflict is recorded either way.
+    /// migration table) wins over others; between sources of the same standing the first
+    /// wins. Disagreements are kept for [`Directory::conflicts`].
     pub fn insert(
         &mut self,
         target: RefTarget,
@@ -73,6 +115,10 @@ impl Directory {
         authoritative: bool,
     ) {
         let entries = self.entries.entry(target).or_default();
+        let claim = || (name.to_string(), origin.to_string(), authoritative);
+        if let Some(&d) = entries.disputed.get(id) {
+            self.disputes[d].claims.push(claim());
+        }
         match entries.by_id.get(id).cloned() {
             Some((old, old_from, old_auth)) => {
                 if old == name {
@@ -83,34 +129,23 @@ impl Directory {
                     }
                     return;
                 }
-                let replace = authoritative && !old_auth;
-                let (kept, kept_from, dropped, dropped_from) = if replace {
-                    (name.to_string(), origin.to_string(), old.clone(), old_from)
-                } else {
-                    (old.clone(), old_from, name.to_string(), origin.to_string())
-                };
-                self.conflicts.push(Conflict {
-                    target,
-                    id: id.to_string(),
-                    kept: kept.clone(),
-                    kept_from: kept_from.clone(),
-                    dropped,
-                    dropped_from,
-                });
-                if replace {
+                if !entries.disputed.contains_key(id) {
+                    entries.disputed.insert(id.to_string(), self.disputes.len());
+                    self.disputes.push(Dispute {
+                        target,
+                        id: id.to_string(),
+                        claims: vec![(old.clone(), old_from, old_auth), claim()],
+                    });
+                }
+                if authoritative && !old_auth {
                     dec(&mut entries.name_count, &old);
                     *entries.name_count.entry(name.to_lowercase()).or_default() += 1;
-                    entries
-                        .by_id
-                        .insert(id.to_string(), (kept, kept_from, authoritative));
+                    entries.by_id.insert(id.to_string(), claim());
                 }
             }
             None => {
                 *entries.name_count.entry(name.to_lowercase()).or_default() += 1;
-                entries.by_id.insert(
-                    id.to_string(),
-                    (name.to_string(), origin.to_string(), authoritative),
-                );
+                entries.by_id.insert(id.to_string(), claim());
             }
         }
     }
@@ -138,9 +173,51 @@ impl Directory {
         }
     }
 
-    /// Conflicts seen while filling the directory.
-    pub fn conflicts(&self) -> &[Conflict] {
-        &self.conflicts
+    /// The ids sources disagreed about, in the order the disagreements were found: for each,
+    /// the name it ended up with and every name it was given, with their sources.
+    pub fn conflicts(&self) -> Vec<Conflict> {
+        self.disputes
+            .iter()
+            .filter_map(|d| {
+                let (kept, kept_origin, kept_auth) =
+                    self.entries.get(&d.target)?.by_id.get(&d.id)?;
+                let mut names: Vec<(String, Vec<String>)> = Vec::new();
+                for (name, origin, _) in &d.claims {
+                    let i = match names.iter().position(|(n, _)| n == name) {
+                        Some(i) => i,
+                        None => {
+                            names.push((name.clone(), Vec::new()));
+                            names.len() - 1
+                        }
+                    };
+                    if !names[i].1.contains(origin) {
+                        names[i].1.push(origin.clone());
+                    }
+                }
+                let kept_from = names
+                    .iter()
+                    .find(|(n, _)| n == kept)
+                    .map_or_else(|| vec![kept_origin.clone()], |(_, from)| from.clone());
+                let dropped: Vec<(String, Vec<String>)> =
+                    names.into_iter().filter(|(n, _)| n != kept).collect();
+                // An authoritative name only beats names of lesser standing; among several
+                // authoritative names the first read wins.
+                let rival_authority = d.claims.iter().any(|(n, _, auth)| *auth && n != kept);
+                let why = if *kept_auth && !rival_authority {
+                    Why::Authoritative(kept_origin.clone())
+                } else {
+                    Why::First
+                };
+                Some(Conflict {
+                    target: d.target,
+                    id: d.id.clone(),
+                    kept: kept.clone(),
+                    kept_from,
+                    dropped,
+                    why,
+                })
+            })
+            .collect()
     }
 
     /// How many ids are known for `target`.
@@ -253,16 +330,76 @@ mod tests {
             d.resolve(RefTarget::Group, "g1"),
             Resolution::Name("New name".into())
         );
-        assert_eq!(d.conflicts().len(), 2);
-        assert_eq!(d.conflicts()[0].kept, "New name");
-        assert_eq!(d.conflicts()[0].dropped, "Old name");
-        assert_eq!(d.conflicts()[1].kept, "New name");
+        // One conflict for the id, stating the final outcome and every source.
+        let c = d.conflicts();
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(c[0].kept, "New name");
+        assert_eq!(c[0].kept_from, ["MigrationTable.json"]);
+        assert_eq!(
+            c[0].dropped,
+            [
+                ("Old name".to_string(), vec!["Groups/x.json".to_string()]),
+                ("Third".to_string(), vec!["Groups/y.json".to_string()]),
+            ]
+        );
+        assert_eq!(c[0].why, Why::Authoritative("MigrationTable.json".into()));
         // The replaced name no longer counts towards ambiguity.
         d.insert(RefTarget::Group, "g2", "Old name", "Groups/z.json", false);
         assert_eq!(
             d.resolve(RefTarget::Group, "g2"),
             Resolution::Name("Old name".into())
         );
+    }
+
+    #[test]
+    fn conflict_report_states_the_final_name_once_per_id() {
+        // The order of the conditional access baseline export: two group files with one id and
+        // different names (sorted by path), then the migration table siding with the second.
+        let mut d = Directory::new();
+        d.insert(
+            RefTarget::Group,
+            "g1",
+            "AnyPlatform",
+            "Groups/a.json",
+            false,
+        );
+        d.insert(RefTarget::Group, "g1", "iOS", "Groups/i.json", false);
+        d.insert(RefTarget::Group, "g1", "iOS", "MigrationTable.json", true);
+        assert_eq!(
+            d.resolve(RefTarget::Group, "g1"),
+            Resolution::Name("iOS".into())
+        );
+        let c = d.conflicts();
+        assert_eq!(c.len(), 1, "{c:?}");
+        assert_eq!(
+            c[0].to_string(),
+            "group g1 is named \"iOS\" in Groups/i.json and MigrationTable.json, but \"AnyPlatform\" \
+             in Groups/a.json; kept \"iOS\" because MigrationTable.json is authoritative"
+        );
+
+        // Sources of the same standing: the first read wins, and the report says so.
+        let mut d = Directory::new();
+        d.insert(RefTarget::Group, "g1", "A", "graph:groups", false);
+        d.insert(RefTarget::Group, "g1", "B", "Groups/b.json", false);
+        d.insert(RefTarget::Group, "g1", "C", "Groups/c.json", false);
+        d.insert(RefTarget::Group, "g2", "Same", "Groups/x.json", false);
+        d.insert(RefTarget::Group, "g2", "Same", "Groups/y.json", false);
+        let c = d.conflicts();
+        assert_eq!(c.len(), 1, "agreeing sources are no conflict: {c:?}");
+        assert_eq!(c[0].why, Why::First);
+        assert_eq!(
+            c[0].to_string(),
+            "group g1 is named \"A\" in graph:groups, but \"B\" in Groups/b.json and \"C\" in \
+             Groups/c.json; kept \"A\" because it was read first"
+        );
+
+        // Two authoritative names: the first stays, and it is not called authoritative over
+        // the other.
+        let mut d = Directory::new();
+        d.insert(RefTarget::Group, "g1", "A", "MigrationTable.json", true);
+        d.insert(RefTarget::Group, "g1", "B", "MigrationTable.json", true);
+        assert_eq!(d.conflicts()[0].kept, "A");
+        assert_eq!(d.conflicts()[0].why, Why::First);
     }
 
     #[test]

@@ -3,6 +3,7 @@
 //! and the names of the policy's secrets, so a policy keeps its file and its secret names when
 //! it is renamed.
 
+use crate::policy::decode;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 
@@ -10,6 +11,10 @@ use std::collections::BTreeMap;
 pub const STATE_PATH: &str = ".tenantgate/state.json";
 
 pub const STATE_FORMAT: u32 = 1;
+
+/// What to do about a state file that does not fit the model.
+pub const HAND_EDIT: &str =
+    "state.json is written by import and export: undo the hand edit (restore it from Git)";
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -43,22 +48,61 @@ impl Default for State {
 #[derive(Debug, thiserror::Error)]
 pub enum StateError {
     #[error("{0}")]
-    Json(#[from] crate::policy::decode::JsonError),
-    #[error("line {line}: {message}")]
-    Shape { line: usize, message: String },
+    Json(#[from] decode::JsonError),
+    #[error("line {line}: {message}; {HAND_EDIT}")]
+    Shape {
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error(
         "state format {found} is newer than this TenantGate understands ({STATE_FORMAT}); upgrade TenantGate"
     )]
     TooNew { found: u32 },
 }
 
+impl StateError {
+    /// Where in the file the problem is, when that is known.
+    pub fn position(&self) -> Option<(usize, usize)> {
+        match self {
+            StateError::Json(e) => e.position(),
+            StateError::Shape { line, column, .. } => Some((*line, *column)),
+            StateError::TooNew { .. } => None,
+        }
+    }
+
+    /// The message without its position.
+    pub fn message(&self) -> String {
+        match self {
+            StateError::Json(e) => e.message(),
+            StateError::Shape { message, .. } => message.clone(),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl State {
     pub fn parse(bytes: &[u8]) -> Result<State, StateError> {
-        let (text, _) = crate::policy::decode::decode_text(bytes)
-            .map_err(crate::policy::decode::JsonError::from)?;
-        let state: State = serde_json::from_str(&text).map_err(|e| StateError::Shape {
-            line: e.line(),
-            message: e.to_string(),
+        let (text, _) = decode::decode_text(bytes).map_err(decode::JsonError::from)?;
+        // Syntax and duplicate keys first: a `policies` map with one file twice would
+        // otherwise keep the last entry without a word.
+        decode::parse_text(&text)?;
+        let state: State = serde_json::from_str(&text).map_err(|e| {
+            let message = decode::message_of(&e);
+            // An unknown or repeated field: point at the start of its key.
+            let (line, column) =
+                if message.starts_with("unknown field") || message.starts_with("duplicate field") {
+                    decode::key_before(&text, e.line(), e.column())
+                        .map(|(_, line, column)| (line, column))
+                } else {
+                    None
+                }
+                .unwrap_or((e.line(), e.column().max(1)));
+            StateError::Shape {
+                line,
+                column,
+                message,
+            }
         })?;
         if state.format > STATE_FORMAT {
             return Err(StateError::TooNew {
@@ -117,6 +161,41 @@ mod tests {
         assert!(
             err.to_string().starts_with("line 2: unknown field `nme`"),
             "{err}"
+        );
+    }
+
+    /// A map keeps the last of two equal keys: one file recorded twice lost its first entry
+    /// (its id, its secret names) without a word.
+    #[test]
+    fn a_file_recorded_twice_is_refused() {
+        let text = "{\n  \"format\": 1,\n  \"policies\": {\n    \"groups/a\": {\"name\": \"A\"},\n    \"groups/a\": {\"name\": \"B\", \"id\": \"2\"}\n  }\n}\n";
+        let err = State::parse(text.as_bytes()).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "duplicate key \"groups/a\" at line 5 column 5: keep one of them"
+        );
+        assert_eq!(err.position(), Some((5, 5)));
+    }
+
+    /// The message stated the line twice ("line 2: unknown field ... at line 2 column 9") and
+    /// not what to do.
+    #[test]
+    fn a_state_file_that_does_not_fit_the_model_names_its_line_once_and_what_to_do() {
+        let err = State::parse(b"{\n  \"extra\": 1,\n  \"format\": 1,\n  \"policies\": {}\n}\n")
+            .unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("line 2: unknown field `extra`, expected `format` or `policies`; {HAND_EDIT}")
+        );
+        assert_eq!(err.position(), Some((2, 3)));
+        assert_eq!(
+            err.message(),
+            "unknown field `extra`, expected `format` or `policies`"
+        );
+        let err = State::parse(b"{\"policies\": {}}").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!("line 1: missing field `format`; {HAND_EDIT}")
         );
     }
 }

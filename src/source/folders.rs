@@ -717,15 +717,24 @@ fn read_migration_table(unit: &Unit, dir: &mut Directory) -> Loaded {
             };
         }
     };
+    // Syntax and duplicate keys first, with the messages policy files get.
+    if let Err(e) = decode::parse_text(&text) {
+        return Loaded::Skipped {
+            origin,
+            reason: e.to_string(),
+            taint: Taint::All,
+        };
+    }
     let table: MigrationTable = match serde_json::from_str(&text) {
         Ok(t) => t,
         Err(e) => {
             return Loaded::Skipped {
                 origin,
                 reason: format!(
-                    "line {}, column {}: not a migration table: {e}",
+                    "line {}, column {}: not a migration table: {}",
                     e.line(),
-                    e.column()
+                    e.column().max(1),
+                    decode::message_of(&e)
                 ),
                 taint: Taint::All,
             };

@@ -1454,3 +1454,33 @@ fn a_change_adding_the_first_ca_policies_gets_the_ca_findings() {
         );
     }
 }
+
+/// A `tenants/BadEnv/` folder (a name import and export refuse) was linted as an environment
+/// and passed; its policies are never exported or applied. It is `format/invalid`.
+#[test]
+fn a_folder_that_cannot_be_an_environment_is_format_invalid() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    put(
+        &repo,
+        "tenants/BadEnv/settings-catalog/b.json",
+        &sc("WIN-SC-B"),
+    );
+    let r = run(&repo, &["lint", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let f = findings(&r.stdout);
+    let bad: Vec<&Value> = f.iter().filter(|x| x["path"] == "tenants/BadEnv").collect();
+    assert_eq!(bad.len(), 1, "{f:#?}");
+    assert_eq!(bad[0]["rule"], "format/invalid");
+    assert!(
+        f.iter().all(|x| !x["path"]
+            .as_str()
+            .unwrap_or("")
+            .starts_with("tenants/BadEnv/")),
+        "its policies are not linted as an environment: {f:#?}"
+    );
+}

@@ -49,6 +49,16 @@ pub fn run(args: FmtArgs, out: &mut dyn Write) -> anyhow::Result<u8> {
         let rel = start
             .strip_prefix(&root)
             .map_err(|_| anyhow::anyhow!("{} is outside the repository", start.display()))?;
+        // A file named on the command line is a policy, state.json or a script side file
+        // (which fmt never changes); anything else is said, not silently passed.
+        let shown = rel.to_string_lossy().replace('\\', "/");
+        if start.is_file() && !shown.ends_with(".json") && !is_side_file(&shown) {
+            eprintln!(
+                "error: {shown}: not a policy file (expected {TENANTS_DIR}/<env>/<kind>/<name>.json or {TENANTS_DIR}/<env>/{STATE_PATH})"
+            );
+            errors += 1;
+            continue;
+        }
         collect(&root, rel, &mut targets, &mut errors)?;
     }
     let mut bad = 0usize;
@@ -170,6 +180,16 @@ fn collect(
         collect(root, &child, targets, errors)?;
     }
     Ok(())
+}
+
+/// `tenants/<env>/<kind>/<name><suffix>` where the kind keeps script bodies in such files.
+fn is_side_file(rel: &str) -> bool {
+    match rel.split('/').collect::<Vec<_>>().as_slice() {
+        [t, _env, kind, file] if *t == TENANTS_DIR => {
+            kinds::by_name(kind).is_some_and(|k| k.bodies.iter().any(|b| file.ends_with(b.suffix)))
+        }
+        _ => false,
+    }
 }
 
 fn kind_list() -> String {

@@ -62,8 +62,8 @@ pub const NATIVE_RULES: &[NativeRule] = &[
     NativeRule {
         id: ids::INVALID,
         severity: Severity::Error,
-        summary: "The policy file cannot be read as a policy",
-        doc: "The file is not valid JSON (in UTF-8 or UTF-16), or it is not an object, or it has no name. No rule can judge it, so it is an error.",
+        summary: "A file (or an environment folder) cannot be read as what it should be",
+        doc: "A policy file that is not valid JSON (in UTF-8 or UTF-16), has a key twice, is not an object, or has no name; a `state.json` that does not fit its model; or a folder under `tenants/` whose name cannot be an environment. No rule can judge it, so it is an error, and no exception waives it.",
     },
     NativeRule {
         id: ids::UNKNOWN_KIND,

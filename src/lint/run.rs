@@ -1794,7 +1794,28 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
             }
             vec![e.clone()]
         }
-        None => environments(&head),
+        None => {
+            let (valid, invalid): (Vec<String>, Vec<String>) = environments(&head)
+                .into_iter()
+                .partition(|e| crate::config::valid_env_name(e));
+            // A folder whose name no environment can have is never exported or applied, and
+            // its policies would otherwise pass unseen.
+            for name in invalid {
+                findings.push(
+                    Finding::new(
+                        ids::INVALID,
+                        Severity::Error,
+                        &crate::policy::env_dir(&name),
+                        format!("`{name}` cannot be an environment: its policies are never linted, exported or applied"),
+                    )
+                    .with_help(format!(
+                        "rename the folder; environment names are {}",
+                        crate::config::ENV_NAME_RULE
+                    )),
+                );
+            }
+            valid
+        }
     };
     let history: Option<Arc<dyn History>> = head.commit.map(|c| {
         Arc::new(super::history::GitHistory::new(store.reader(), c, req.now)) as Arc<dyn History>

@@ -1484,3 +1484,66 @@ fn a_folder_that_cannot_be_an_environment_is_format_invalid() {
         "its policies are not linted as an environment: {f:#?}"
     );
 }
+
+/// A pull request (or a commit, through the hook) that deleted a group still in use passed with
+/// exit 0: only changed policies were judged, and the policies pointing at the group had not
+/// changed. And a changed policy's findings that its base version already had were reported
+/// as the change's. Both are judged against the base now.
+#[test]
+fn a_change_is_judged_by_what_it_brings_in_on_unchanged_policies_too() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/groups/sg-pilot.json",
+        &json!({"displayName": "SG-Pilot", "mailEnabled": false, "securityEnabled": true}),
+    );
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/b.json",
+        &sc("Badly named B"),
+    );
+    commit_all(&repo, "base");
+    let r = run(&repo, &["lint", "--format", "json"]);
+    let f = findings(&r.stdout);
+    assert_eq!(of(&f, "refs/dangling").len(), 0, "{f:#?}");
+    assert_eq!(of(&f, "hygiene/naming-convention").len(), 1, "{f:#?}");
+
+    git(&repo, &["checkout", "-q", "-b", "cleanup"]);
+    std::fs::remove_file(repo.join("tenants/dev/groups/sg-pilot.json")).unwrap();
+    let mut b = sc("Badly named B");
+    b["description"] = json!("touched by the pull request");
+    put(&repo, "tenants/dev/settings-catalog/b.json", &b);
+    // The pre-commit hook's view first: the index against HEAD.
+    git(&repo, &["add", "-A"]);
+    let r = run(&repo, &["lint", "--staged", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let staged = findings(&r.stdout);
+    git(&repo, &["commit", "-q", "-m", "remove the pilot group"]);
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    let pr = findings(&r.stdout);
+    for f in [&staged, &pr] {
+        let dangling = of(f, "refs/dangling");
+        let on = |path: &str| dangling.iter().filter(|x| x["path"] == path).count();
+        assert_eq!(on("tenants/dev/settings-catalog/a.json"), 1, "{f:#?}");
+        assert_eq!(on("tenants/dev/settings-catalog/b.json"), 1, "{f:#?}");
+        let unchanged = dangling
+            .iter()
+            .find(|x| x["path"] == "tenants/dev/settings-catalog/a.json")
+            .unwrap();
+        assert!(
+            unchanged["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("(caused by this change removing or renaming @group:SG-Pilot)"),
+            "{unchanged:#?}"
+        );
+        // b's bad name was there before the change: not the change's finding.
+        assert_eq!(of(f, "hygiene/naming-convention").len(), 0, "{f:#?}");
+    }
+}

@@ -179,11 +179,16 @@ pub const FINGERPRINT_KEY: &str = "tenantgateFinding/v1";
 /// The end of a pull-request finding caused by a deletion (see `run::judge_change`): not part
 /// of what the finding is.
 pub const DELETION_NOTE: &str = " (caused by this change deleting ";
+/// The start of every such note (a deletion, or a directory object removed or renamed).
+pub const CHANGE_NOTE: &str = " (caused by this change ";
+/// The note of a finding on an unchanged policy that a removed or renamed directory object
+/// (a group, a scope tag, …) causes.
+pub const REMOVAL_NOTE: &str = " (caused by this change removing or renaming ";
 
-/// A message as fingerprints see it: the deletion note dropped, runs of digits as `0` (an age
+/// A message as fingerprints see it: the change note dropped, runs of digits as `0` (an age
 /// in days, a count, a value that moved on), whitespace collapsed.
 pub fn normalized_message(message: &str) -> String {
-    let message = match message.find(DELETION_NOTE) {
+    let message = match message.find(CHANGE_NOTE) {
         Some(i) if message.ends_with(')') => &message[..i],
         _ => message,
     };

@@ -1124,6 +1124,174 @@ fn inside_env(shared: &Shared<'_>, i: usize, root: &str, raws: Vec<RawFinding>) 
         .collect()
 }
 
+/// The per-policy side of an environment in pull-request and staged mode.
+struct PolicySides<'a> {
+    env: &'a str,
+    policies: &'a [PolicyFile],
+    /// Which of `policies` changed (per-policy rules ran on them).
+    full: &'a [bool],
+    /// The head's environment data (its directory).
+    data: &'a Arc<EnvData>,
+    base_policies: &'a [PolicyFile],
+}
+
+/// The base's directory in pull-request and staged mode.
+struct BaseDirectory {
+    /// As `EnvData::directory`: reference word -> lower-case names.
+    directory: HashMap<&'static str, HashSet<String>>,
+    /// Every (word, name as written) of it.
+    names: Vec<(&'static str, String)>,
+}
+
+impl BaseDirectory {
+    fn read(
+        pool: &rayon::ThreadPool,
+        shared: &Shared<'_>,
+        base: &Snapshot,
+        env: &Arc<EnvData>,
+        base_policies: &[PolicyFile],
+        cache: &mut FactsCache,
+    ) -> BaseDirectory {
+        let dir_policies: Vec<PolicyFile> = base_policies
+            .iter()
+            .filter(|p| p.kind.directory.is_some())
+            .cloned()
+            .collect();
+        let facts = facts_from(pool, shared, base, env, &dir_policies, cache);
+        let names = dir_policies
+            .iter()
+            .zip(&facts)
+            .filter_map(|(p, f)| Some((p.kind.directory?.word(), f.as_ref()?.name.clone())))
+            .collect();
+        BaseDirectory {
+            directory: directory_of(base, &env.env, &dir_policies, &facts),
+            names,
+        }
+    }
+}
+
+/// A finding's identity across the two sides of a change: rule, file, pointer and message
+/// (lines move when a file is edited).
+fn same_finding(f: &Finding) -> (String, String, String, String) {
+    (
+        f.rule.clone(),
+        f.path.clone(),
+        f.pointer.clone().unwrap_or_default(),
+        f.message.clone(),
+    )
+}
+
+/// Pull-request and staged mode, per-policy rules: keep what the change brings in.
+///
+/// - Findings on a changed policy that its base version already had are not the change's.
+/// - A directory object the change removes or renames (a group, a scope tag, …) can break
+///   policies the change does not touch: when names are gone, per-policy rules run on the
+///   unchanged policies with the head's directory and with the base's, and what only the head
+///   has is reported, saying which names went.
+#[allow(clippy::too_many_arguments)]
+fn judge_policies(
+    pool: &rayon::ThreadPool,
+    shared: &Shared<'_>,
+    scope: &CheckScope<'_>,
+    base: &Snapshot,
+    changed: &BTreeSet<String>,
+    sides: &PolicySides<'_>,
+    head_findings: Vec<Finding>,
+    base_dir: &BaseDirectory,
+) -> Vec<Finding> {
+    let quiet = shared.quiet();
+    let base_data = Arc::new(EnvData {
+        env: sides.env.to_string(),
+        entries: Vec::new(),
+        directory: base_dir.directory.clone(),
+        history: scope.history.clone(),
+        conflict_limit: sides.data.conflict_limit,
+        focus: None,
+        managed: sides.data.managed.clone(),
+    });
+    // 1. What the changed policies' base versions already had.
+    let before_jobs: Vec<usize> = (0..sides.base_policies.len())
+        .filter(|&i| {
+            let p = &sides.base_policies[i];
+            changed.contains(&p.path) || p.sides.iter().any(|(_, s)| changed.contains(&s.path))
+        })
+        .collect();
+    let before: HashSet<_> = run_jobs(
+        pool,
+        &quiet,
+        base,
+        &base_data,
+        sides.base_policies,
+        &before_jobs,
+        &|_| Work::Full,
+    )
+    .into_iter()
+    .flat_map(|d| d.findings)
+    .map(|f| same_finding(&f))
+    .collect();
+    let mut out: Vec<Finding> = head_findings
+        .into_iter()
+        .filter(|f| !before.contains(&same_finding(f)))
+        .collect();
+    // 2. Names the change removed from the directory.
+    let mut gone: Vec<String> = base_dir
+        .names
+        .iter()
+        .filter(|(word, name)| {
+            sides
+                .data
+                .directory
+                .get(word)
+                .is_some_and(|now| !now.contains(&name.to_lowercase()))
+        })
+        .map(|(word, name)| format!("@{word}:{name}"))
+        .collect();
+    gone.sort();
+    gone.dedup();
+    if gone.is_empty() {
+        return out;
+    }
+    let unchanged: Vec<usize> = (0..sides.policies.len())
+        .filter(|&i| !sides.full[i])
+        .collect();
+    let run = |data: &Arc<EnvData>, quietly: bool| -> Vec<Finding> {
+        let who = if quietly { &quiet } else { shared };
+        run_jobs(
+            pool,
+            who,
+            scope.head,
+            data,
+            sides.policies,
+            &unchanged,
+            &|_| Work::Full,
+        )
+        .into_iter()
+        .flat_map(|d| d.findings)
+        .collect()
+    };
+    let was: HashSet<_> = run(&base_data, true).iter().map(same_finding).collect();
+    for mut f in run(sides.data, true) {
+        if was.contains(&same_finding(&f)) {
+            continue;
+        }
+        // The names the finding is about, else every name that went.
+        let lower = f.message.to_lowercase();
+        let named: Vec<&str> = gone
+            .iter()
+            .filter(|g| lower.contains(&g.to_lowercase()))
+            .map(String::as_str)
+            .collect();
+        let what = if named.is_empty() {
+            gone.join(", ")
+        } else {
+            named.join(", ")
+        };
+        f.message = format!("{}{}{what})", f.message, super::finding::REMOVAL_NOTE);
+        out.push(f);
+    }
+    out
+}
+
 /// An environment of the head, ready for its environment rules.
 struct HeadEnv<'a> {
     env: &'a str,
@@ -1403,10 +1571,28 @@ pub fn check_run(
         for (i, d) in pending.iter().zip(done) {
             facts[*i] = d.facts;
         }
+        let base_dir = compare.map(|(_, base)| {
+            BaseDirectory::read(
+                &pool,
+                &shared.quiet(),
+                base,
+                &base_env,
+                &base_policies,
+                cache,
+            )
+        });
+        let mut directory = directory_of(scope.head, env, &policies, &facts);
+        if let Some(b) = &base_dir {
+            // A change that deletes every group still has groups to answer for: the kind is
+            // managed, with no names left.
+            for word in b.directory.keys() {
+                directory.entry(word).or_default();
+            }
+        }
         let env_data = Arc::new(EnvData {
             env: env.clone(),
             entries: Vec::new(),
-            directory: directory_of(scope.head, env, &policies, &facts),
+            directory,
             history: scope.history.clone(),
             conflict_limit: 500,
             focus: None,
@@ -1430,14 +1616,34 @@ pub fn check_run(
             "{env}: per-policy rules on {} policies",
             jobs.len()
         ));
+        let mut policy_findings = Vec::new();
         for (i, d) in jobs.iter().zip(done) {
-            env_findings.extend(d.findings);
+            policy_findings.extend(d.findings);
             if let Some(f) = d.facts {
                 if let Some(k) = &keys[*i] {
                     cache.insert(k.clone(), f.clone());
                 }
                 facts[*i] = Some(f);
             }
+        }
+        match (compare, &base_dir) {
+            (Some((changed, base)), Some(base_dir)) => env_findings.extend(judge_policies(
+                &pool,
+                &shared,
+                scope,
+                base,
+                changed,
+                &PolicySides {
+                    env,
+                    policies: &policies,
+                    full: &full,
+                    data: &env_data,
+                    base_policies: &base_policies,
+                },
+                policy_findings,
+                base_dir,
+            )),
+            _ => env_findings.extend(policy_findings),
         }
         let env_data = Arc::new(EnvData {
             env: env.clone(),

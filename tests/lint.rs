@@ -1547,3 +1547,61 @@ fn a_change_is_judged_by_what_it_brings_in_on_unchanged_policies_too() {
         assert_eq!(of(f, "hygiene/naming-convention").len(), 0, "{f:#?}");
     }
 }
+
+/// A symbolic link in tenants/ pointing at a file outside the repository: `fmt` rewrote the
+/// outside file, worktree lint skipped it silently, and `--staged` parsed the link's target
+/// path as JSON. A link to `..` made `fmt --check` walk forty folders deep. Git keeps only the
+/// link, so every mode now says so, and nothing outside the repository is written.
+#[cfg(unix)]
+#[test]
+fn symbolic_links_in_tenants_are_findings_and_never_followed() {
+    let (tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    let outside = tmp.path().join("outside.json");
+    let text = "{\"name\":\"WIN-SC-Outside\",   \"settings\":[]}";
+    std::fs::write(&outside, text).unwrap();
+    let dir = repo.join("tenants/dev/settings-catalog");
+    std::os::unix::fs::symlink(&outside, dir.join("outside.json")).unwrap();
+    std::os::unix::fs::symlink("..", dir.join("loop")).unwrap();
+
+    let r = run(&repo, &["fmt"]);
+    assert_eq!(r.code, 2, "{r:?}");
+    assert_eq!(
+        std::fs::read_to_string(&outside).unwrap(),
+        text,
+        "fmt wrote outside"
+    );
+    assert_eq!(r.stderr.matches("a symbolic link").count(), 2, "{r:?}");
+    assert!(!r.stderr.contains("loop/"), "{r:?}");
+
+    let links = |r: &common::Run| -> Vec<String> {
+        findings(&r.stdout)
+            .iter()
+            .filter(|f| {
+                f["message"]
+                    .as_str()
+                    .unwrap_or("")
+                    .starts_with("a symbolic link")
+            })
+            .map(|f| f["path"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let expected = [
+        "tenants/dev/settings-catalog/loop",
+        "tenants/dev/settings-catalog/outside.json",
+    ];
+    let r = run(&repo, &["lint", "--format", "json"]);
+    assert_eq!(r.code, 1, "{r:?}");
+    assert_eq!(links(&r), expected, "{r:?}");
+    git(&repo, &["add", "-A"]);
+    let r = run(&repo, &["lint", "--staged", "--format", "json"]);
+    assert_eq!(links(&r), expected, "{r:?}");
+    assert!(!r.stdout.contains("invalid JSON"), "{r:?}");
+    git(&repo, &["commit", "-q", "-m", "links"]);
+    let r = run(&repo, &["lint", "--rev", "HEAD", "--format", "json"]);
+    assert_eq!(links(&r), expected, "{r:?}");
+}

@@ -117,6 +117,16 @@ fn collect(
     errors: &mut usize,
 ) -> anyhow::Result<()> {
     let abs = root.join(rel);
+    // Never through a symbolic link: Git keeps the link, not its target, and the target may
+    // be outside the repository (fmt would rewrite it) or a folder above (a loop).
+    if std::fs::symlink_metadata(&abs).is_ok_and(|m| m.file_type().is_symlink()) {
+        let shown = rel.to_string_lossy().replace('\\', "/");
+        eprintln!(
+            "error: {shown}: a symbolic link: Git stores only the link, so fmt does not follow it; replace it with the file itself"
+        );
+        *errors += 1;
+        return Ok(());
+    }
     if abs.is_file() {
         let shown = rel.to_string_lossy().replace('\\', "/");
         let parts: Vec<&str> = shown.split('/').collect();

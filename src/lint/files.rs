@@ -4,7 +4,7 @@
 
 use crate::store::{BlobReader, LocalBlobReader, Store, StoreError};
 use gix::ObjectId;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -30,6 +30,8 @@ pub struct Snapshot {
     backing: Backing,
     /// Every file, sorted by path.
     files: Arc<BTreeMap<String, Option<ObjectId>>>,
+    /// Symbolic links (not in `files`): Git keeps a link, not the file it points at.
+    links: Arc<BTreeSet<String>>,
     /// The commit this snapshot is (or is based on, for the worktree and the index): the start
     /// of history questions.
     pub commit: Option<ObjectId>,
@@ -51,6 +53,55 @@ fn join(prefix: &str, rel: &str) -> String {
     }
 }
 
+/// Files and symbolic links below `dir` (never following a link), skipping `.git`.
+fn walk_worktree(
+    dir: &std::path::Path,
+    rel: &str,
+    files: &mut Vec<(String, PathBuf)>,
+    links: &mut BTreeSet<String>,
+) -> Result<(), StoreError> {
+    let entries = match std::fs::read_dir(dir) {
+        Ok(e) => e,
+        Err(e)
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::NotFound | std::io::ErrorKind::NotADirectory
+            ) =>
+        {
+            return Ok(());
+        }
+        Err(source) => {
+            return Err(StoreError::Io {
+                path: dir.to_path_buf(),
+                source,
+            });
+        }
+    };
+    for entry in entries {
+        let entry = entry.map_err(|source| StoreError::Io {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        if name == ".git" {
+            continue;
+        }
+        let child = join(rel, &name);
+        let ft = entry.file_type().map_err(|source| StoreError::Io {
+            path: entry.path(),
+            source,
+        })?;
+        if ft.is_symlink() {
+            links.insert(child);
+        } else if ft.is_dir() {
+            walk_worktree(&entry.path(), &child, files, links)?;
+        } else if ft.is_file() {
+            files.push((child, entry.path()));
+        }
+    }
+    Ok(())
+}
+
 impl Snapshot {
     /// The files of a commit.
     pub fn at_commit(
@@ -60,15 +111,20 @@ impl Snapshot {
     ) -> Result<Snapshot, StoreError> {
         let tree = store.commit_tree(commit)?;
         let mut files = BTreeMap::new();
+        let mut links = BTreeSet::new();
         for prefix in LISTED {
             for f in store.list_files(tree, prefix)? {
                 files.insert(join(prefix, &f.path), Some(f.id));
+            }
+            for l in store.list_links(tree, prefix)? {
+                links.insert(join(prefix, &l));
             }
         }
         Ok(Snapshot {
             label,
             backing: Backing::Git(Arc::new(store.reader())),
             files: Arc::new(files),
+            links: Arc::new(links),
             commit: Some(commit),
         })
     }
@@ -76,18 +132,24 @@ impl Snapshot {
     /// The staged files (what the next commit would hold).
     pub fn index(store: &Store) -> Result<Snapshot, StoreError> {
         let mut files = BTreeMap::new();
+        let mut links = BTreeSet::new();
         for f in store.index_files("")? {
             if LISTED
                 .iter()
                 .any(|p| f.path == *p || f.path.starts_with(&format!("{p}/")))
             {
-                files.insert(f.path, Some(f.id));
+                if f.link {
+                    links.insert(f.path);
+                } else {
+                    files.insert(f.path, Some(f.id));
+                }
             }
         }
         Ok(Snapshot {
             label: "index".into(),
             backing: Backing::Git(Arc::new(store.reader())),
             files: Arc::new(files),
+            links: Arc::new(links),
             commit: store.head_commit()?,
         })
     }
@@ -101,12 +163,15 @@ impl Snapshot {
             ))?
             .to_path_buf();
         let mut found = Vec::new();
+        let mut links = BTreeSet::new();
         for prefix in LISTED {
             let abs = root.join(prefix);
-            if abs.is_file() {
-                found.push((prefix.to_string(), abs));
-            } else {
-                crate::store::walk_files(&abs, prefix, &mut found)?;
+            match std::fs::symlink_metadata(&abs) {
+                Ok(m) if m.file_type().is_symlink() => {
+                    links.insert(prefix.to_string());
+                }
+                Ok(m) if m.is_file() => found.push((prefix.to_string(), abs)),
+                _ => walk_worktree(&abs, prefix, &mut found, &mut links)?,
             }
         }
         let files = found.into_iter().map(|(rel, _)| (rel, None)).collect();
@@ -114,6 +179,7 @@ impl Snapshot {
             label: "worktree".into(),
             backing: Backing::Worktree(root),
             files: Arc::new(files),
+            links: Arc::new(links),
             commit: store.head_commit()?,
         })
     }
@@ -125,6 +191,7 @@ impl Snapshot {
             label: "test".into(),
             backing: Backing::Memory(Arc::new(files)),
             files: Arc::new(listing),
+            links: Arc::default(),
             commit: None,
         }
     }
@@ -139,6 +206,16 @@ impl Snapshot {
                 path: p.clone(),
                 id: *id,
             })
+            .collect()
+    }
+
+    /// Symbolic links below `prefix` (a folder), sorted.
+    pub fn links(&self, prefix: &str) -> Vec<String> {
+        let start = format!("{prefix}/");
+        self.links
+            .range(start.clone()..)
+            .take_while(|p| p.starts_with(&start))
+            .cloned()
             .collect()
     }
 

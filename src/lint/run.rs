@@ -278,22 +278,29 @@ pub fn list_env(head: &Snapshot, env: &str) -> (Vec<PolicyFile>, Vec<Finding>) {
         });
     }
     let known: Vec<&str> = kinds::KINDS.iter().map(|k| k.name).collect();
-    let findings = unknown
-        .into_iter()
-        .map(|folder| {
-            Finding::new(
-                ids::UNKNOWN_KIND,
-                Severity::Error,
-                &folder,
-                format!(
-                    "`{}` is not a kind: its files are never linted or applied",
-                    folder.rsplit('/').next().unwrap_or_default()
-                ),
-            )
-            .with_help(format!("kind folders are: {}", known.join(", ")))
-        })
-        .collect();
-    (policies, findings)
+    // Git keeps a symbolic link, not the file it points at: no tenant ever gets what it shows.
+    let links = head.links(&root).into_iter().map(|path| {
+        Finding::new(
+            ids::INVALID,
+            Severity::Error,
+            &path,
+            "a symbolic link: Git stores only the link, so no policy is here for lint, export or apply",
+        )
+        .with_help("replace the link with the file itself")
+    });
+    let folders = unknown.into_iter().map(|folder| {
+        Finding::new(
+            ids::UNKNOWN_KIND,
+            Severity::Error,
+            &folder,
+            format!(
+                "`{}` is not a kind: its files are never linted or applied",
+                folder.rsplit('/').next().unwrap_or_default()
+            ),
+        )
+        .with_help(format!("kind folders are: {}", known.join(", ")))
+    });
+    (policies, links.chain(folders).collect())
 }
 
 /// `state.json` read with the model import and export use: a file they would refuse is a
@@ -1871,7 +1878,17 @@ fn diff_listings(old: &Snapshot, new: &Snapshot, prefix: &str) -> BTreeSet<Strin
             out.insert(p.clone());
         }
     }
+    out.extend(new_links(old, new, prefix));
     out
+}
+
+/// Symbolic links below `prefix` in `new` that `old` does not have.
+fn new_links(old: &Snapshot, new: &Snapshot, prefix: &str) -> Vec<String> {
+    let before: BTreeSet<String> = old.links(prefix).into_iter().collect();
+    new.links(prefix)
+        .into_iter()
+        .filter(|l| !before.contains(l))
+        .collect()
 }
 
 /// `tenantgate lint`: read, check, waive, sort.
@@ -1925,11 +1942,12 @@ pub fn lint(store: &Store, req: &Request) -> Result<Outcome, LintError> {
             let head = Snapshot::at_commit(store, head_id, format!("{rev} {}", short(&head_id)))?;
             // The base's policies too: environment rules judge both sides.
             let base = Snapshot::at_commit(store, mb, format!("merge base {}", short(&mb)))?;
-            let changed: BTreeSet<String> = store
+            let mut changed: BTreeSet<String> = store
                 .changed_files(Some(mb), head_id, TENANTS_DIR)?
                 .into_iter()
                 .map(|c| c.path)
                 .collect();
+            changed.extend(new_links(&base, &head, TENANTS_DIR));
             let mode = format!(
                 "pull request: {} (merge base of {base_rev}) → {rev} {}",
                 short(&mb),

@@ -13,7 +13,6 @@ pub use read::{BlobReader, LocalBlobReader, PathVersion, WalkEnd};
 pub use repo::{
     BlobWriter, CommitOutcome, FileEntry, LocalBlobWriter, Store, blob_id, branch_full_name,
 };
-pub(crate) use worktree::walk_files;
 
 use std::path::PathBuf;
 

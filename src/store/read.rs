@@ -132,6 +132,7 @@ impl Store {
                 path: rel.to_string(),
                 id: e.id,
                 executable: e.mode == gix::index::entry::Mode::FILE_EXECUTABLE,
+                link: e.mode == gix::index::entry::Mode::SYMLINK,
             });
         }
         out.sort_by(|a, b| a.path.cmp(&b.path));

@@ -21,6 +21,8 @@ pub struct FileEntry {
     pub path: String,
     pub id: ObjectId,
     pub executable: bool,
+    /// A symbolic link: the blob holds the link's target path, not a file's content.
+    pub link: bool,
 }
 
 /// What a commit attempt did.
@@ -320,10 +322,14 @@ impl Store {
             return Ok(out);
         };
         if !mode.is_tree() {
+            if mode.is_link() {
+                return Ok(out);
+            }
             out.push(FileEntry {
                 path: String::new(),
                 id,
                 executable: mode.is_executable(),
+                link: false,
             });
             return Ok(out);
         }
@@ -357,6 +363,43 @@ impl Store {
             .collect())
     }
 
+    /// The symbolic links below `prefix` of `tree`, recursively, with paths relative to
+    /// `prefix` (which `list_files` leaves out: they are not files).
+    pub fn list_links(&self, tree: ObjectId, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let mut all = Vec::new();
+        match self.entry_at(tree, prefix)? {
+            Some((id, mode)) if mode.is_tree() => self.collect_all(id, String::new(), &mut all)?,
+            Some((_, mode)) if mode.is_link() => return Ok(vec![String::new()]),
+            _ => {}
+        }
+        Ok(all
+            .into_iter()
+            .filter(|(_, link)| *link)
+            .map(|(p, _)| p)
+            .collect())
+    }
+
+    fn collect_all(
+        &self,
+        tree: ObjectId,
+        base: String,
+        out: &mut Vec<(String, bool)>,
+    ) -> Result<(), StoreError> {
+        for (name, id, mode) in self.tree_entries(tree)? {
+            let path = if base.is_empty() {
+                name
+            } else {
+                format!("{base}/{name}")
+            };
+            if mode.is_tree() {
+                self.collect_all(id, path, out)?;
+            } else {
+                out.push((path, mode.is_link()));
+            }
+        }
+        Ok(())
+    }
+
     fn collect(
         &self,
         tree: ObjectId,
@@ -376,6 +419,7 @@ impl Store {
                     path,
                     id,
                     executable: mode.is_executable(),
+                    link: false,
                 });
             }
         }

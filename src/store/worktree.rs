@@ -320,7 +320,7 @@ fn remove_empty_parents(root: &Path, file: &Path) {
 }
 
 /// Every regular file below `dir`, as (repository-relative path, absolute path).
-pub(crate) fn walk_files(
+fn walk_files(
     dir: &Path,
     rel: &str,
     out: &mut Vec<(String, std::path::PathBuf)>,

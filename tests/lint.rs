@@ -1605,3 +1605,42 @@ fn symbolic_links_in_tenants_are_findings_and_never_followed() {
     let r = run(&repo, &["lint", "--rev", "HEAD", "--format", "json"]);
     assert_eq!(links(&r), expected, "{r:?}");
 }
+
+/// A pull request adding a copy of a policy got the duplicate finding on the untouched
+/// original (at 1:1) whenever the copy's path sorted first. It lands on the copy's name.
+#[test]
+fn a_duplicate_added_by_a_pull_request_is_reported_on_the_new_copy() {
+    let (_tmp, repo) = new_repo();
+    let mut original = sc("WIN-SC-Original");
+    original["settings"] = json!([{"settingInstance": {
+        "@odata.type": "#microsoft.graph.deviceManagementConfigurationSimpleSettingInstance",
+        "settingDefinitionId": "device_vendor_msft_policy_config_example",
+        "simpleSettingValue": {"@odata.type": "#microsoft.graph.deviceManagementConfigurationIntegerSettingValue", "value": 7}
+    }}]);
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/win-sc-original.json",
+        &original,
+    );
+    commit_all(&repo, "base");
+    git(&repo, &["checkout", "-q", "-b", "copy"]);
+    let mut copy = original.clone();
+    copy["name"] = json!("WIN-SC-Copy");
+    // "win-sc-copy" sorts before "win-sc-original".
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/win-sc-copy.json",
+        &copy,
+    );
+    commit_all(&repo, "copy");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    let f = findings(&r.stdout);
+    let dup = of(&f, "hygiene/duplicate-policy");
+    assert_eq!(dup.len(), 1, "{f:#?}");
+    assert_eq!(
+        dup[0]["path"],
+        "tenants/dev/settings-catalog/win-sc-copy.json"
+    );
+    assert_eq!(dup[0]["pointer"], "/name");
+    assert_ne!(dup[0]["line"], 1, "{:#?}", dup[0]);
+}

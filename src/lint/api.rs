@@ -238,10 +238,13 @@ fn secret_maps(text: &str) -> Array {
 }
 
 fn entry_map(e: &Entry) -> Dynamic {
+    let name_pointer = crate::policy::kinds::by_name(e.kind)
+        .map_or_else(String::new, |k| format!("/{}", k.name_field));
     str_map(vec![
         ("path", s(&e.path)),
         ("kind", s(e.kind)),
         ("name", s(&e.facts.name)),
+        ("name_pointer", s(&name_pointer)),
     ])
 }
 
@@ -435,9 +438,17 @@ pub fn register(engine: &mut Engine) {
         })
         .register_fn("duplicates", |c: &mut Ctx| -> Array {
             let kinds = |k: &str| c.kind_ok(k);
+            let focus = c.0.env.focus.as_ref();
             facts::duplicates(&c.0.env.entries, &kinds)
                 .into_iter()
-                .map(|group| Dynamic::from_array(group.into_iter().map(entry_map).collect()))
+                .map(|mut group| {
+                    // In a pull request the policies it changed come last: a rule that reports
+                    // every member but the first reports on what the change brought in.
+                    if let Some(focus) = focus {
+                        group.sort_by_key(|e| focus.contains(&e.path));
+                    }
+                    Dynamic::from_array(group.into_iter().map(entry_map).collect())
+                })
                 .collect()
         })
         .register_fn("conflicts", |c: &mut Ctx| -> Array {

@@ -79,6 +79,11 @@ fn left_as_it_is(
         if kind != "settings-catalog" {
             assert!(r.stdout.contains("settings-catalog"), "{r:?}");
             assert_ne!(head(&repo), head_before, "nothing was committed");
+            let body = git(&repo, &["log", "-1", "--format=%B"]);
+            assert!(
+                body.contains("part(s) of the tenant could not be read; see the export report"),
+                "{body}"
+            );
         }
     } else {
         assert_eq!(head(&repo), head_before, "a commit after a fatal error");

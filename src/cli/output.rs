@@ -34,19 +34,7 @@ pub fn short(id: &str) -> &str {
 /// `s` with control characters (a newline in a file name, an escape sequence) shown as Rust
 /// escapes, so that one reported line stays one line and a name cannot drive the terminal.
 pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
-    if !s.chars().any(char::is_control) {
-        return s.into();
-    }
-    s.chars()
-        .map(|c| {
-            if c.is_control() {
-                c.escape_default().to_string()
-            } else {
-                c.to_string()
-            }
-        })
-        .collect::<String>()
-        .into()
+    crate::report::escape_controls(s, &[])
 }
 
 #[cfg(test)]

@@ -7,7 +7,8 @@ use std::io::Write;
 
 /// Escape a workflow command's message.
 fn data(s: &str) -> String {
-    s.replace('%', "%25")
+    super::escape_controls(s, &['\r', '\n'])
+        .replace('%', "%25")
         .replace('\r', "%0D")
         .replace('\n', "%0A")
 }
@@ -74,5 +75,13 @@ mod tests {
     fn escapes_as_the_runner_expects() {
         assert_eq!(data("50% done\nnext"), "50%25 done%0Anext");
         assert_eq!(property("a:b,c"), "a%3Ab%2Cc");
+    }
+
+    /// A policy named `WIN\u{1b}[31mRED\u{7}-x` reached the runner's log with a raw escape
+    /// sequence and bell.
+    #[test]
+    fn control_characters_in_names_are_escaped() {
+        assert_eq!(data("WIN\u{1b}[31mRED\u{7}-x"), "WIN\\u{1b}[31mRED\\u{7}-x");
+        assert_eq!(data("a\r\nb"), "a%0D%0Ab");
     }
 }

@@ -22,17 +22,17 @@ struct Control {
 const MAX_ROWS: usize = 200;
 
 fn cell(s: &str) -> String {
-    s.replace('|', "\\|")
+    super::escape_controls(&s.replace('\n', " "), &[])
+        .replace('|', "\\|")
         .replace('<', "&lt;")
         .replace('>', "&gt;")
-        .replace('\n', " ")
 }
 
 fn place(f: &Finding) -> String {
     match (f.line, f.column) {
-        (Some(l), Some(c)) => format!("`{}:{l}:{c}`", f.path),
-        (Some(l), None) => format!("`{}:{l}`", f.path),
-        _ => format!("`{}`", f.path),
+        (Some(l), Some(c)) => format!("`{}:{l}:{c}`", super::escape_controls(&f.path, &[])),
+        (Some(l), None) => format!("`{}:{l}`", super::escape_controls(&f.path, &[])),
+        _ => format!("`{}`", super::escape_controls(&f.path, &[])),
     }
 }
 
@@ -181,4 +181,16 @@ pub fn render(outcome: &Outcome, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "\n</details>")?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    /// Raw escape sequences and carriage returns from policy names reached the comment.
+    #[test]
+    fn cells_escape_control_characters_and_markup() {
+        assert_eq!(
+            super::cell("WIN\u{1b}[31mRED\u{7}|<b>\r\nx"),
+            "WIN\\u{1b}[31mRED\\u{7}\\|&lt;b&gt;\\r x"
+        );
+    }
 }

@@ -33,6 +33,23 @@ pub struct RuleMeta {
 }
 
 /// Every rule a report may mention, by id.
+/// `s` with its control characters, except those in `keep`, shown as Rust escapes (`\u{1b}`):
+/// names come from tenants and files, and must not drive a terminal or break a line.
+pub fn escape_controls<'a>(s: &'a str, keep: &[char]) -> std::borrow::Cow<'a, str> {
+    if !s.chars().any(|c| c.is_control() && !keep.contains(&c)) {
+        return s.into();
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c.is_control() && !keep.contains(&c) {
+            out.extend(c.escape_default());
+        } else {
+            out.push(c);
+        }
+    }
+    out.into()
+}
+
 pub fn rule_metas(rules: &[Rule]) -> Vec<RuleMeta> {
     let mut out: Vec<RuleMeta> = rules
         .iter()

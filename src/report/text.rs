@@ -67,6 +67,21 @@ fn redacted(line: &str, column: usize) -> String {
             }
         }
     }
+    // At a quoted string in a script: hide what is between the quotes.
+    if let Some(q) = rest.chars().next().filter(|c| *c == '"' || *c == '\'')
+        && let Some(end) = rest[1..].find(q)
+    {
+        return format!("{}{q}<redacted>{}", &line[..start], &rest[1 + end..]);
+    }
+    // Inside a quoted string in a script: hide up to the closing quote, keep the rest.
+    if let Some(q) = line[..start]
+        .chars()
+        .next_back()
+        .filter(|c| *c == '"' || *c == '\'')
+        && let Some(end) = rest.find(q)
+    {
+        return format!("{}<redacted>{}", &line[..start], &rest[end..]);
+    }
     format!("{}<redacted>", &line[..start])
 }
 
@@ -159,7 +174,11 @@ mod tests {
         let last = r#"  "a\"b": "k=v""#;
         assert_eq!(redacted(last, 3), r#"  "a\"b": "<redacted>""#);
         let script = r#"$password = "Sup3rS3cretValue!""#;
-        assert_eq!(redacted(script, 13), "$password = <redacted>");
+        assert_eq!(redacted(script, 13), r#"$password = "<redacted>""#);
+        let call = r#"Connect -Password 'Sup3r' -Force"#;
+        assert_eq!(redacted(call, 20), "Connect -Password '<redacted>' -Force");
+        let bare = "token=Sup3rS3cret";
+        assert_eq!(redacted(bare, 7), "token=<redacted>");
         let mut f = Finding::new(
             "secrets/credential",
             Severity::Error,

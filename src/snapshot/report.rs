@@ -137,9 +137,13 @@ impl Report {
         }
         let skipped = self.skipped();
         if skipped > 0 {
-            msg.push_str(&format!(
-                "\n{skipped} file(s) skipped; see the {verb} report.\n"
-            ));
+            // An export skips parts of the tenant (a collection, a page), not files.
+            let what = if verb == "export" {
+                "part(s) of the tenant could not be read"
+            } else {
+                "file(s) skipped"
+            };
+            msg.push_str(&format!("\n{skipped} {what}; see the {verb} report.\n"));
         }
         msg.push_str(&format!("\nTenant: {tenant}\nSource: {}\n", self.source));
         for who in &self.changed_by {

@@ -366,24 +366,27 @@ impl Store {
     /// The symbolic links below `prefix` of `tree`, recursively, with paths relative to
     /// `prefix` (which `list_files` leaves out: they are not files).
     pub fn list_links(&self, tree: ObjectId, prefix: &str) -> Result<Vec<String>, StoreError> {
-        let mut all = Vec::new();
+        let mut out = Vec::new();
         match self.entry_at(tree, prefix)? {
-            Some((id, mode)) if mode.is_tree() => self.collect_all(id, String::new(), &mut all)?,
-            Some((_, mode)) if mode.is_link() => return Ok(vec![String::new()]),
+            Some((id, mode)) if mode.is_tree() => {
+                self.walk(id, String::new(), &mut |path, _, mode| {
+                    if mode.is_link() {
+                        out.push(path);
+                    }
+                })?
+            }
+            Some((_, mode)) if mode.is_link() => out.push(String::new()),
             _ => {}
         }
-        Ok(all
-            .into_iter()
-            .filter(|(_, link)| *link)
-            .map(|(p, _)| p)
-            .collect())
+        Ok(out)
     }
 
-    fn collect_all(
+    /// Every entry below `tree` that is not a tree, with its path below `base`.
+    fn walk(
         &self,
         tree: ObjectId,
         base: String,
-        out: &mut Vec<(String, bool)>,
+        visit: &mut dyn FnMut(String, ObjectId, EntryMode),
     ) -> Result<(), StoreError> {
         for (name, id, mode) in self.tree_entries(tree)? {
             let path = if base.is_empty() {
@@ -392,9 +395,9 @@ impl Store {
                 format!("{base}/{name}")
             };
             if mode.is_tree() {
-                self.collect_all(id, path, out)?;
+                self.walk(id, path, visit)?;
             } else {
-                out.push((path, mode.is_link()));
+                visit(path, id, mode);
             }
         }
         Ok(())
@@ -406,15 +409,8 @@ impl Store {
         base: String,
         out: &mut Vec<FileEntry>,
     ) -> Result<(), StoreError> {
-        for (name, id, mode) in self.tree_entries(tree)? {
-            let path = if base.is_empty() {
-                name
-            } else {
-                format!("{base}/{name}")
-            };
-            if mode.is_tree() {
-                self.collect(id, path, out)?;
-            } else if mode.is_blob() || mode.is_executable() {
+        self.walk(tree, base, &mut |path, id, mode| {
+            if mode.is_blob() || mode.is_executable() {
                 out.push(FileEntry {
                     path,
                     id,
@@ -422,8 +418,7 @@ impl Store {
                     link: false,
                 });
             }
-        }
-        Ok(())
+        })
     }
 
     /// The bytes of a blob.

@@ -7,7 +7,7 @@ use crate::graph::export::{ExportOutcome, Progress};
 use crate::graph::fetch::Deleted;
 use crate::graph::{self, StatsSnapshot};
 use crate::policy::kinds::{self, Kind};
-use crate::snapshot::{self, FileOutcome, KindOutcome, Report};
+use crate::snapshot::{self, FileOutcome, Report};
 use anyhow::{Context, bail};
 use std::io::{IsTerminal, Write};
 use std::sync::Mutex;
@@ -219,13 +219,7 @@ fn print_text(
         };
         writeln!(out, "{}", super::output::printable(&line))?;
     }
-    for k in &report.kinds {
-        writeln!(out, "{:<27} {}", k.kind, k.summary())?;
-    }
-    for c in &report.conflicts {
-        writeln!(out, "conflict: {c}")?;
-    }
-    writeln!(out)?;
+    super::import::print_kinds(report, out)?;
     let n = report.imported();
     let env_dir = crate::policy::env_dir(&report.env);
     match (&report.commit, report.written_without_commit) {
@@ -233,11 +227,7 @@ fn print_text(
             out,
             "Committed {} on {}: {n} policies read from the tenant into {env_dir}/.",
             short(c),
-            report
-                .branch
-                .as_deref()
-                .unwrap_or("HEAD")
-                .trim_start_matches("refs/heads/")
+            report.branch_name()
         )?,
         (None, true) => writeln!(
             out,
@@ -258,16 +248,10 @@ fn print_text(
         stats.graph_requests, stats.http_requests, stats.throttled, stats.retries
     )?;
     if report.incomplete {
-        let left: Vec<&str> = report
-            .kinds
-            .iter()
-            .filter(|k| matches!(k.outcome, KindOutcome::LeftAsIs(_)))
-            .map(|k| k.kind)
-            .collect();
         writeln!(
             out,
             "Incomplete: {} left as it is in Git because it could not be read completely; fix the cause above (permissions, network) and export again.",
-            left.join(", ")
+            report.left_as_is().join(", ")
         )?;
     }
     Ok(())

@@ -3,7 +3,7 @@
 use super::output::{Format, short};
 use super::workspace::Workspace;
 use crate::config::check_env_name;
-use crate::snapshot::{self, FileOutcome, KindOutcome, Report};
+use crate::snapshot::{self, FileOutcome, Report};
 use crate::source::{Flavor, FolderSource};
 use anyhow::Context;
 use std::io::Write;
@@ -117,13 +117,7 @@ pub fn print_text(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{}", super::output::printable(&line))?;
     }
     writeln!(out)?;
-    for k in &report.kinds {
-        writeln!(out, "{:<27} {}", k.kind, k.summary())?;
-    }
-    for c in &report.conflicts {
-        writeln!(out, "conflict: {c}")?;
-    }
-    writeln!(out)?;
+    print_kinds(report, out)?;
     let imported = report.imported();
     let skipped = report.skipped();
     let env_dir = crate::policy::env_dir(&report.env);
@@ -132,11 +126,7 @@ pub fn print_text(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
             out,
             "Committed {} on {}: {imported} policies imported into {env_dir}/, {skipped} file(s) skipped.",
             short(c),
-            report
-                .branch
-                .as_deref()
-                .unwrap_or("HEAD")
-                .trim_start_matches("refs/heads/")
+            report.branch_name()
         )?,
         (None, true) => writeln!(
             out,
@@ -152,17 +142,22 @@ pub fn print_text(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
         )?,
     }
     if report.incomplete {
-        let left: Vec<&str> = report
-            .kinds
-            .iter()
-            .filter(|k| matches!(k.outcome, KindOutcome::LeftAsIs(_)))
-            .map(|k| k.kind)
-            .collect();
         writeln!(
             out,
             "Incomplete: {} left as it is because a file could not be read; fix the files marked unreadable and import again.",
-            left.join(", ")
+            report.left_as_is().join(", ")
         )?;
     }
     Ok(())
+}
+
+/// A line per kind and per directory conflict, then a blank line (import and export).
+pub fn print_kinds(report: &Report, out: &mut dyn Write) -> std::io::Result<()> {
+    for k in &report.kinds {
+        writeln!(out, "{:<27} {}", k.kind, k.summary())?;
+    }
+    for c in &report.conflicts {
+        writeln!(out, "conflict: {c}")?;
+    }
+    writeln!(out)
 }

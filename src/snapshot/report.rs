@@ -111,6 +111,23 @@ pub struct Report {
 }
 
 impl Report {
+    /// The kinds left as they are in Git (something of them could not be read).
+    pub fn left_as_is(&self) -> Vec<&'static str> {
+        self.kinds
+            .iter()
+            .filter(|k| matches!(k.outcome, KindOutcome::LeftAsIs(_)))
+            .map(|k| k.kind)
+            .collect()
+    }
+
+    /// The branch the snapshot went to, as a user names it (`main`, not `refs/heads/main`).
+    pub fn branch_name(&self) -> &str {
+        self.branch
+            .as_deref()
+            .unwrap_or("HEAD")
+            .trim_start_matches("refs/heads/")
+    }
+
     pub fn count(&self, pred: impl Fn(&FileOutcome) -> bool) -> usize {
         self.files.iter().filter(|f| pred(&f.outcome)).count()
     }

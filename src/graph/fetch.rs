@@ -138,7 +138,10 @@ pub fn item_navs(expand: &str) -> Vec<(&str, String)> {
         .collect()
 }
 
-fn split_top(s: &str, sep: char) -> Vec<&str> {
+/// `s` split at `sep` outside parentheses: the items of an OData `$expand`
+/// (`a($expand=b,c),d`), or the options inside one item (`$top=5;$select=x`). Empty items are
+/// kept. The simulator parses its queries with it too.
+pub(crate) fn split_top(s: &str, sep: char) -> Vec<&str> {
     let mut out = Vec::new();
     let mut depth = 0usize;
     let mut start = 0usize;

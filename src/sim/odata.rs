@@ -26,23 +26,12 @@ pub struct Query {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueryError(pub String);
 
+/// `s` split at `sep` outside parentheses, without empty items.
 fn split_top(s: &str, sep: char) -> Vec<&str> {
-    let mut out = Vec::new();
-    let mut depth = 0usize;
-    let mut start = 0usize;
-    for (i, ch) in s.char_indices() {
-        match ch {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            c if c == sep && depth == 0 => {
-                out.push(&s[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    out.push(&s[start..]);
-    out.into_iter().filter(|p| !p.trim().is_empty()).collect()
+    crate::graph::fetch::split_top(s, sep)
+        .into_iter()
+        .filter(|p| !p.trim().is_empty())
+        .collect()
 }
 
 fn parse_list(s: &str) -> Vec<String> {

@@ -1305,6 +1305,8 @@ struct HeadEnv<'a> {
     data: &'a Arc<EnvData>,
     /// The base's policy files of the environment.
     base_policies: &'a [PolicyFile],
+    /// The base's directory, read before the head's per-policy rules.
+    base_directory: &'a HashMap<&'static str, HashSet<String>>,
 }
 
 /// Pull-request and staged mode: judge the environment rules on the head's whole environment
@@ -1347,7 +1349,6 @@ fn judge_change(
     let mut phases = Phases::start();
     let base_facts = facts_from(pool, shared, base, head.data, head.base_policies, cache);
     phases.done("facts of the base");
-    let base_directory = directory_of(base, head.env, head.base_policies, &base_facts);
     let base_focus: HashSet<String> = head
         .base_policies
         .iter()
@@ -1360,7 +1361,7 @@ fn judge_change(
     let base_data = Arc::new(EnvData {
         env: head.env.to_string(),
         entries: base_entries.clone(),
-        directory: base_directory,
+        directory: head.base_directory.clone(),
         history: scope.history.clone(),
         conflict_limit: head.data.conflict_limit,
         focus: Some(base_focus),
@@ -1666,8 +1667,8 @@ pub fn check_run(
             .filter(|&i| shared.rules[i].scope == RuleScope::Environment)
             .collect();
         let root = crate::policy::env_dir(env);
-        let kept: Vec<(usize, RawFinding)> = match compare {
-            Some((changed, base)) => judge_change(
+        let kept: Vec<(usize, RawFinding)> = match (compare, &base_dir) {
+            (Some((changed, base)), Some(base_dir)) => judge_change(
                 &pool,
                 &shared,
                 scope,
@@ -1677,11 +1678,12 @@ pub fn check_run(
                     env,
                     data: &env_data,
                     base_policies: &base_policies,
+                    base_directory: &base_dir.directory,
                 },
                 &env_rules,
                 cache,
             ),
-            None => {
+            _ => {
                 let docs = Docs {
                     main: scope.head,
                     other: None,

@@ -1644,3 +1644,51 @@ fn a_duplicate_added_by_a_pull_request_is_reported_on_the_new_copy() {
     assert_eq!(dup[0]["pointer"], "/name");
     assert_ne!(dup[0]["line"], 1, "{:#?}", dup[0]);
 }
+
+/// When a change removes a group, per-policy rules run again on policies the change did not
+/// touch; a rule that fails there on the head's side must be reported, not dropped.
+#[test]
+fn a_rule_failing_on_an_unchanged_policy_after_a_removal_is_reported() {
+    let (_tmp, repo) = new_repo();
+    put(
+        &repo,
+        "tenants/dev/groups/sg-pilot.json",
+        &json!({"displayName": "SG-Pilot", "mailEnabled": false, "securityEnabled": true}),
+    );
+    put(
+        &repo,
+        "tenants/dev/groups/sg-other.json",
+        &json!({"displayName": "SG-Other"}),
+    );
+    put(
+        &repo,
+        "tenants/dev/settings-catalog/a.json",
+        &sc("WIN-SC-A"),
+    );
+    write_files(
+        &repo,
+        &[(
+            "rules/pilot.rhai",
+            &rule(
+                "custom/pilot-group",
+                "fn check(policy, ctx) { if ctx.known(\"@group:SG-Pilot\") == false { throw \"no pilot group\"; } [] }",
+            ),
+        )],
+    );
+    commit_all(&repo, "base");
+    git(&repo, &["checkout", "-q", "-b", "drop-pilot"]);
+    std::fs::remove_file(repo.join("tenants/dev/groups/sg-pilot.json")).unwrap();
+    commit_all(&repo, "drop the pilot group");
+    let r = run(&repo, &["lint", "--base", "main", "--format", "json"]);
+    let f = findings(&r.stdout);
+    let errors = of(&f, "engine/rule-error");
+    assert_eq!(errors.len(), 1, "{f:#?}");
+    assert!(
+        errors[0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("custom/pilot-group"),
+        "{f:#?}"
+    );
+    assert_eq!(r.code, 1, "{r:?}");
+}

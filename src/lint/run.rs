@@ -1261,8 +1261,8 @@ fn judge_policies(
     let unchanged: Vec<usize> = (0..sides.policies.len())
         .filter(|&i| !sides.full[i])
         .collect();
-    let run = |data: &Arc<EnvData>, quietly: bool| -> Vec<Finding> {
-        let who = if quietly { &quiet } else { shared };
+    // A rule that fails on the head's side is reported; the base's side stays quiet.
+    let run = |who: &Shared<'_>, data: &Arc<EnvData>| -> Vec<Finding> {
         run_jobs(
             pool,
             who,
@@ -1276,8 +1276,8 @@ fn judge_policies(
         .flat_map(|d| d.findings)
         .collect()
     };
-    let was: HashSet<_> = run(&base_data, true).iter().map(same_finding).collect();
-    for mut f in run(sides.data, true) {
+    let was: HashSet<_> = run(&quiet, &base_data).iter().map(same_finding).collect();
+    for mut f in run(shared, sides.data) {
         if was.contains(&same_finding(&f)) {
             continue;
         }
